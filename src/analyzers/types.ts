@@ -1,0 +1,136 @@
+import type { LayerRef } from '../artifact/types.ts';
+import type { LayerEntry } from '../layer/types.ts';
+import type { Limits } from '../util/limits.ts';
+import type { TempRoot } from '../util/tempdir.ts';
+
+/** Package managers whose databases Bollard reads (language ecosystems join later). */
+export type PackageType = 'deb' | 'apk' | 'rpm';
+
+/** The operating system of an image, as its release files describe it. */
+export interface OSInfo {
+  /** Family id used for matching and purls: debian, ubuntu, alpine, rhel, centos, fedora, amzn, sles, opensuse-leap, rocky, almalinux, ol, photon, wolfi, chainguard, ... */
+  family: string;
+  /** Release used for matching (`12` for Debian bookworm, `3.19` for Alpine 3.19.1, `9` for RHEL 9.3). */
+  release: string;
+  /** The most precise version the files give (`12.15`, `3.19.1`, `9.3`). */
+  version: string;
+  codename?: string;
+  /** Human name (PRETTY_NAME). */
+  name: string;
+  /** ID_LIKE values from os-release. */
+  idLike?: string[];
+  /** End of life or other notes are added by detectors later. */
+}
+
+/** Where something was found: the file in the image and the layer it came from. */
+export interface Location {
+  path: string;
+  /** Layer index; absent for a root filesystem scan. */
+  layer?: number;
+}
+
+export interface Package {
+  type: PackageType;
+  name: string;
+  /** The version as the package manager prints it: deb `[epoch:]upstream[-revision]`, rpm `[epoch:]version-release`, apk `pkgver`. */
+  version: string;
+  /** rpm and deb epoch when the package has one. */
+  epoch?: number;
+  arch?: string;
+  /** The source package this binary package was built from (deb `Source:`, rpm source RPM, apk origin). */
+  source?: { name: string; version: string };
+  /** Licence strings as the metadata states them (not yet normalised to SPDX). */
+  licenses: string[];
+  maintainer?: string;
+  /** Installed files, as paths relative to the root (no leading `/`). */
+  files?: string[];
+  /** rpm modularity label (`nodejs:18:8090020231024105237:a75119d5`). */
+  modularityLabel?: string;
+  vendor?: string;
+  /** Names of packages this one depends on, as the database records them (for the dependency graph). */
+  dependsOn?: string[];
+  /** The database file that lists the package, and the layer that introduced it (set by the applier). */
+  location: Location;
+  /** purl, set once the OS is known (see sbom/purl.ts). */
+  purl?: string;
+}
+
+/** Something an analyzer found in one file. Items are squashed across layers by their `path`. */
+export type AnalysisItem =
+  | { kind: 'os'; analyzer: string; path: string; os: OSInfo; priority: number }
+  | { kind: 'packages'; analyzer: string; path: string; packages: Package[] }
+  /** Files owned by one package (dpkg `info/<pkg>.list`), attached after squashing. */
+  | { kind: 'owned-files'; analyzer: string; path: string; packageName: string; arch?: string; files: string[] }
+  /** Licences found for one package outside its database record (dpkg copyright files). */
+  | { kind: 'license'; analyzer: string; path: string; packageName: string; licenses: string[] };
+
+/** A problem that did not stop the scan: counted and reported, never silent. */
+export interface Warning {
+  code: string;
+  message: string;
+  count: number;
+  /** One example (a path, an id), to help a person find the rest. */
+  sample?: string;
+}
+
+export interface AnalyzerContext {
+  /** The layer being walked; undefined for a root filesystem. */
+  layer: LayerRef | undefined;
+  limits: Limits;
+  /** Private temp root, for analyzers that need a file on disk (sqlite databases). */
+  tempRoot: TempRoot;
+  warn(code: string, message: string, sample?: string): void;
+}
+
+export interface AnalyzerFile {
+  path: string;
+  entry: LayerEntry;
+  content: Buffer;
+}
+
+/** What the applier hands to `finalize`: an item that survived squashing, with its layer. */
+export type SurvivingItem = AnalysisItem & { layer: number | undefined };
+
+export interface InventoryDraft {
+  os: OSInfo | undefined;
+  packages: Package[];
+  warn(code: string, message: string, sample?: string): void;
+}
+
+export interface Analyzer {
+  /** Stable id (`dpkg`, `apk`, `rpm`, `os-release`); part of cache keys. */
+  readonly id: string;
+  /** Bump when output changes: cached layer results of older versions are ignored. */
+  readonly version: number;
+  /** Largest file this analyzer reads (default: limits.maxFileBytes). Larger files are skipped and counted. */
+  readonly maxFileBytes?: number;
+  /**
+   * Does the analyzer need this file? Called for every regular file, symlink and hard link of every
+   * layer, so it must be cheap (string tests on the path). Links that are wanted are recorded and
+   * resolved inside the image root after squashing.
+   */
+  wants(path: string, entry: LayerEntry): boolean;
+  /** Parse one file. Malformed content is reported with ctx.warn and yields what could be read. */
+  analyze(file: AnalyzerFile, ctx: AnalyzerContext): Promise<AnalysisItem[]> | AnalysisItem[];
+  /**
+   * After squashing, combine this analyzer's surviving items into the inventory. Packages of
+   * `packages` items are already added by the applier (with their origin layer) before this runs.
+   */
+  finalize?(items: SurvivingItem[], draft: InventoryDraft): void;
+}
+
+/** What one layer (or one root filesystem) yields; cached by diffID and analyzer versions. */
+export interface LayerAnalysis {
+  schema: 1;
+  /** Analyzer id → version that produced the items. */
+  analyzers: Record<string, number>;
+  items: AnalysisItem[];
+  /** Paths removed from lower layers (`.wh.<name>` entries). */
+  whiteouts: string[];
+  /** Directories whose lower-layer content is hidden (`.wh..wh..opq` entries). */
+  opaqueDirs: string[];
+  /** Wanted paths that are links, for resolution in the squashed image. */
+  links: { path: string; type: 'symlink' | 'hardlink'; target: string }[];
+  stats: { entries: number; files: number; bytes: number };
+  warnings: Warning[];
+}

@@ -1,0 +1,52 @@
+import type { OSInfo, Package, Warning } from '../analyzers/types.ts';
+import type { ImageMetadata } from '../artifact/types.ts';
+
+/** Coverage of one analyzer over the whole target: what it looked at, so "nothing found" is never ambiguous. */
+export interface AnalyzerCoverage {
+  id: string;
+  version: number;
+  /** Files the analyzer parsed (over all layers walked in this run or read from cache). */
+  files: number;
+  /** Items it produced that survived squashing. */
+  items: number;
+  status: 'ok' | 'partial' | 'error';
+  note?: string;
+}
+
+export interface Inventory {
+  os: OSInfo | undefined;
+  packages: Package[];
+}
+
+export interface ScanTarget {
+  kind: ImageMetadata['kind'];
+  input: string;
+  name: string;
+  /** Image metadata; absent for a root filesystem. */
+  image?: ImageMetadata;
+  /** Directory of a root filesystem scan. */
+  path?: string;
+}
+
+export interface ScanStats {
+  layers: number;
+  layersFromCache: number;
+  layersWalked: number;
+  entries: number;
+  bytesWalked: number;
+  durationMs: number;
+}
+
+/** The inventory of one target, as every later stage (detectors, SBOM writers, reports) consumes it. */
+export interface InventoryResult {
+  schemaVersion: 1;
+  target: ScanTarget;
+  inventory: Inventory;
+  coverage: AnalyzerCoverage[];
+  warnings: Warning[];
+  stats: ScanStats;
+  /** Tool name and version that produced the result. */
+  tool: { name: 'bollard'; version: string };
+  /** When the scan finished (ISO 8601). */
+  createdAt: string;
+}
