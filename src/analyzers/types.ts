@@ -131,6 +131,12 @@ export interface LayerAnalysis {
   opaqueDirs: string[];
   /** Wanted paths that are links, for resolution in the squashed image. */
   links: { path: string; type: 'symlink' | 'hardlink'; target: string }[];
-  stats: { entries: number; files: number; bytes: number };
+  stats: {
+    entries: number;
+    files: number;
+    bytes: number;
+    /** Per analyzer: files handed to it and files it failed on. */
+    analyzed: Record<string, { files: number; errors: number }>;
+  };
   warnings: Warning[];
 }

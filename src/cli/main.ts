@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+import { Command, CommanderError } from 'commander';
+import { BollardError, exitCodeFor, toBollardError } from '../util/errors.ts';
+import { VERSION } from '../version.ts';
+import { cacheCommand } from './cache.ts';
+import { inventoryCommand } from './inventory.ts';
+import { sbomCommand } from './sbom.ts';
+
+/** The command tree. One file per verb; each parses flags, calls a service and picks a writer. */
+export function buildProgram(): Command {
+  const program = new Command('bollard')
+    .description('Bollard: container security from build to run')
+    .version(VERSION, '-v, --version', 'print the version')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (s, write) => write(s) })
+    .exitOverride();
+  program.addCommand(sbomCommand());
+  program.addCommand(inventoryCommand());
+  program.addCommand(cacheCommand());
+  program
+    .command('version')
+    .description('print version information')
+    .option('-f, --format <format>', 'text or json', 'text')
+    .action((flags: { format: string }) => {
+      const info = { version: VERSION, node: process.versions.node, platform: `${process.platform}/${process.arch}` };
+      process.stdout.write(
+        flags.format === 'json'
+          ? `${JSON.stringify(info)}\n`
+          : `Bollard ${VERSION} (node ${info.node}, ${info.platform})\n`,
+      );
+    });
+  return program;
+}
+
+/** Run the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv as string[], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version exit through here with code 0; parse errors were already printed.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    const err = toBollardError(e);
+    const debug = argv.includes('--debug');
+    process.stderr.write(`bollard: ${err.message}\n`);
+    if (debug || err.code === 'INTERNAL') {
+      if (err.code === 'INTERNAL')
+        process.stderr.write('This is a bug in Bollard; please report it with the output of --debug.\n');
+      if (debug) process.stderr.write(`${(err.cause as Error | undefined)?.stack ?? err.stack ?? ''}\n`);
+    }
+    return exitCodeFor(err.code);
+  }
+}
+
+export { BollardError };
+
+if (import.meta.main) {
+  process.exitCode = await runCli(process.argv.slice(2));
+}
