@@ -3,7 +3,18 @@
  * form the rest of Bollard uses (relative, `/`-separated, no `.`/`..`/empty components) or returns
  * undefined when the path climbs out of the root, which makes the entry unusable.
  */
-export function normaliseEntryPath(raw: string): string | undefined {
+export function normaliseEntryPath(name: string): string | undefined {
+  // Fast path: most tar names are already clean (`usr/lib/x`, `./usr/lib/x`, `usr/lib/` for directories).
+  const raw = name.startsWith('./') ? name.slice(2) : name;
+  if (
+    raw.length > 0 &&
+    raw.charCodeAt(0) !== 0x2f &&
+    raw.charCodeAt(0) !== 0x2e &&
+    !raw.includes('//') &&
+    !raw.includes('/.')
+  ) {
+    return raw.charCodeAt(raw.length - 1) === 0x2f ? raw.slice(0, -1) : raw;
+  }
   const parts = raw.split('/');
   const out: string[] = [];
   for (const p of parts) {

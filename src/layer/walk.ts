@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { Transform, type TransformCallback } from 'node:stream';
-import { type ExtractEvents, extract, type Header } from 'tar-stream';
 import type { LayerAnalysis } from '../analyzers/types.ts';
 import type { LayerRef } from '../artifact/types.ts';
 import { DigestingStream } from '../util/digest.ts';
@@ -10,12 +9,11 @@ import type { ProgressTask } from '../util/progress.ts';
 import { type Compression, decompressAuto } from './compression.ts';
 import type { LayerDispatcher } from './dispatch.ts';
 import { normaliseEntryPath } from './path.ts';
+import { readTar, type TarHeader } from './tar.ts';
 import type { EntryType, LayerEntry } from './types.ts';
 import { classifyWhiteout } from './whiteout.ts';
 
 /** The per-entry stream tar-stream hands out (a streamx Readable). */
-type EntryStream = ExtractEvents['entry'][1];
-
 export interface WalkResult {
   analysis: LayerAnalysis;
   compression: Compression;
@@ -66,144 +64,97 @@ export async function walkLayer(
   return { analysis: dispatcher.finish(), compression, compressedBytes: compressed.bytes, bytes: uncompressed.bytes };
 }
 
-/** Walk an uncompressed tar stream (already verified upstream or not) into the dispatcher. */
-export function walkTar(tarStream: Readable, dispatcher: LayerDispatcher, limits: Limits, what: string): Promise<void> {
-  // Accept pre-POSIX (v7) headers too: the checksum still guards against garbage.
-  const extractOptions: Record<string, unknown> = { allowUnknownFormat: true };
-  const ex = extract(extractOptions);
+/** Walk an uncompressed tar stream into the dispatcher. */
+export async function walkTar(
+  tarStream: Readable,
+  dispatcher: LayerDispatcher,
+  limits: Limits,
+  what: string,
+): Promise<void> {
   let entries = 0;
-  return new Promise<void>((resolve, reject) => {
-    let failed = false;
-    const fail = (e: unknown): void => {
-      if (failed) return;
-      failed = true;
-      tarStream.destroy();
-      ex.destroy();
-      reject(e);
-    };
-    tarStream.on('error', fail);
-    ex.on('error', fail);
-    ex.on('finish', () => {
-      // The tar end marker may come before the end of the stream: the diffID covers every byte,
-      // so wait until the source itself has ended (tar-stream keeps consuming trailing blocks).
-      if (tarStream.readableEnded) resolve();
-      else tarStream.once('end', resolve);
-    });
-    ex.on('entry', (header, stream, next) => {
-      entries++;
-      if (entries > limits.maxEntriesPerLayer) {
-        stream.resume();
-        fail(new BollardError('LIMIT_EXCEEDED', `${what} has more than ${limits.maxEntriesPerLayer} entries`));
-        return;
-      }
-      handleEntry(header, stream, dispatcher, limits).then(
-        () => next(),
-        (e: unknown) => {
-          stream.resume();
-          fail(e);
-        },
-      );
-    });
-    tarStream.pipe(ex);
+  await readTar(tarStream, (header) => {
+    if (++entries > limits.maxEntriesPerLayer) {
+      throw new BollardError('LIMIT_EXCEEDED', `${what} has more than ${limits.maxEntriesPerLayer} entries`);
+    }
+    return handleEntry(header, dispatcher, limits);
   });
 }
 
-async function handleEntry(header: Header, stream: EntryStream, d: LayerDispatcher, limits: Limits): Promise<void> {
-  const type = entryType(header.type);
+type Receiver = ((content: Buffer) => Promise<void>) | undefined;
+
+function handleEntry(header: TarHeader, d: LayerDispatcher, limits: Limits): Receiver {
   const rawName = header.name;
-  if (Buffer.byteLength(rawName) > limits.maxPathBytes) {
+  if (rawName.length > limits.maxPathBytes || Buffer.byteLength(rawName) > limits.maxPathBytes) {
     d.warn(
       'PATH_TOO_LONG',
       `entries with paths longer than ${limits.maxPathBytes} bytes were skipped`,
       rawName.slice(0, 120),
     );
-    return drain(stream);
+    return undefined;
   }
   const path = normaliseEntryPath(rawName);
   if (path === undefined) {
     d.warn('PATH_ESCAPE', 'entries whose path climbs out of the image root (..) were skipped', rawName.slice(0, 200));
-    return drain(stream);
+    return undefined;
   }
-  if (path === '') return drain(stream); // the root directory itself
+  if (path === '') return undefined; // the root directory itself
+  const type = entryType(header.type);
   const entry: LayerEntry = {
     path,
     type,
-    mode: header.mode ?? 0,
-    uid: header.uid ?? 0,
-    gid: header.gid ?? 0,
-    size: type === 'file' ? (header.size ?? 0) : 0,
+    mode: header.mode,
+    uid: header.uid,
+    gid: header.gid,
+    size: type === 'file' ? header.size : 0,
   };
-  if (type === 'symlink' && header.linkname) entry.linkTarget = header.linkname;
-  if (type === 'hardlink' && header.linkname) {
+  if (type === 'symlink') entry.linkTarget = header.linkname;
+  if (type === 'hardlink') {
     const target = normaliseEntryPath(header.linkname);
     if (target === undefined || target === '') {
       d.warn('LINK_ESCAPE', 'hard links pointing outside the image root were skipped', rawName.slice(0, 200));
-      return drain(stream);
+      return undefined;
     }
     entry.linkTarget = target;
   }
   const wo = classifyWhiteout(path);
   if (wo.kind === 'whiteout') {
     d.whiteout(wo.target);
-    return drain(stream);
+    return undefined;
   }
   if (wo.kind === 'opaque') {
     d.opaque(wo.dir);
-    return drain(stream);
+    return undefined;
   }
-  if (wo.kind === 'meta') return drain(stream);
+  if (wo.kind === 'meta') return undefined;
   d.count(entry);
-  if (type !== 'file' && type !== 'symlink' && type !== 'hardlink') return drain(stream);
+  if (type !== 'file' && type !== 'symlink' && type !== 'hardlink') return undefined;
   const analyzers = d.wanted(entry);
-  if (analyzers.length === 0) return drain(stream);
+  if (analyzers.length === 0) return undefined;
   if (type !== 'file') {
     d.link(entry);
-    return drain(stream);
+    return undefined;
   }
   const max = d.maxBytes(analyzers);
   if (entry.size > max) {
     d.warn('FILE_TOO_LARGE', `files larger than the analyzers' limit were skipped (limit ${max} bytes)`, path);
-    return drain(stream);
+    return undefined;
   }
-  const content = await readAll(stream, entry.size);
-  await d.file(entry, content, analyzers);
+  return (content) => d.file(entry, content, analyzers);
 }
 
-function entryType(t: Header['type']): EntryType {
+function entryType(t: TarHeader['type']): EntryType {
   switch (t) {
     case 'file':
-    case 'contiguous-file':
       return 'file';
-    case 'directory':
+    case 'dir':
       return 'dir';
     case 'symlink':
       return 'symlink';
-    case 'link':
+    case 'hardlink':
       return 'hardlink';
     default:
       return 'other';
   }
-}
-
-function drain(stream: EntryStream): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.on('end', () => resolve());
-    stream.on('error', reject);
-    stream.resume();
-  });
-}
-
-async function readAll(stream: EntryStream, size: number): Promise<Buffer> {
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for await (const chunk of stream) {
-    const b = chunk as Buffer;
-    if (at + b.length > size) throw new BollardError('ARCHIVE_INVALID', 'tar entry is longer than its header says');
-    b.copy(out, at);
-    at += b.length;
-  }
-  if (at !== size) throw new BollardError('ARCHIVE_INVALID', 'tar entry is truncated');
-  return out;
 }
 
 /** Counts decompressed bytes and stops a stream that outgrows its limits (size, ratio to compressed). */
@@ -242,7 +193,12 @@ class MeterStream extends Transform {
 }
 
 function mapWalkError(e: unknown, what: string): BollardError {
-  if (isBollardError(e)) return e;
+  if (isBollardError(e)) {
+    if (e.code === 'ARCHIVE_INVALID' && !e.message.startsWith(what)) {
+      return new BollardError('ARCHIVE_INVALID', `${what}: ${e.message}`, { cause: e });
+    }
+    return e;
+  }
   const err = e as NodeJS.ErrnoException;
   const msg = err?.message ?? String(e);
   if (err?.code === 'Z_BUF_ERROR' || /unexpected end of (file|data)/i.test(msg)) {
@@ -253,9 +209,6 @@ function mapWalkError(e: unknown, what: string): BollardError {
   }
   if (/zstd/i.test(msg) || err?.code?.startsWith?.('ERR_ZSTD')) {
     return new BollardError('ARCHIVE_INVALID', `${what} is not a valid zstd stream: ${msg}`, { cause: e });
-  }
-  if (/tar header|Header exceeds|Invalid header/i.test(msg)) {
-    return new BollardError('ARCHIVE_INVALID', `${what} is not a valid tar stream: ${msg}`, { cause: e });
   }
   return new BollardError('ARCHIVE_INVALID', `${what} could not be read: ${msg}`, { cause: e });
 }
