@@ -278,8 +278,9 @@ function parsePax(data: Buffer, base: Map<string, string> | undefined): Map<stri
   const out = new Map(base ?? []);
   let at = 0;
   while (at < data.length) {
+    if (data[at] === 0) break; // NUL padding after the last record
     const space = data.indexOf(0x20, at);
-    if (space < 0) break;
+    if (space < 0) throw new BollardError('ARCHIVE_INVALID', 'tar PAX header is malformed');
     const len = Number.parseInt(data.toString('latin1', at, space), 10);
     if (!Number.isSafeInteger(len) || len <= 0 || at + len > data.length) {
       throw new BollardError('ARCHIVE_INVALID', 'tar PAX header is malformed');
