@@ -125,6 +125,11 @@ export interface LayerAnalysis {
   /** Analyzer id → version that produced the items. */
   analyzers: Record<string, number>;
   items: AnalysisItem[];
+  /**
+   * Every wanted regular file present in this layer, whether or not it yielded items (a file that
+   * parses to nothing, or is too large to read, still hides the lower layer's version).
+   */
+  paths: string[];
   /** Paths removed from lower layers (`.wh.<name>` entries). */
   whiteouts: string[];
   /** Directories whose lower-layer content is hidden (`.wh..wh..opq` entries). */

@@ -21,6 +21,7 @@ function layer(parts: Partial<LayerAnalysis>): LayerAnalysis {
     schema: 1,
     analyzers: { toy: 1 },
     items: [],
+    paths: [],
     whiteouts: [],
     opaqueDirs: [],
     links: [],
@@ -82,6 +83,11 @@ describe('applyLayers', () => {
       layer({ items: [db('d.pkgdb', 'a')] }),
     );
     assert.equal(got.get('d.pkgdb:a@1'), 2);
+  });
+
+  test('a rewritten file that yields nothing (unparsable, too large) still hides the lower version', () => {
+    const got = squash(layer({ items: [db('d.pkgdb', 'a'), db('e.pkgdb', 'b')] }), layer({ paths: ['d.pkgdb'] }));
+    assert.deepEqual([...got.keys()], ['e.pkgdb:b@1']);
   });
 
   test('an opaque directory hides lower content but keeps its own layer', () => {

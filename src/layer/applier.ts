@@ -48,14 +48,14 @@ export function applyLayers(
     if (h && (h.at(-1)?.keys.size ?? 0) > 0) h.push({ layer, keys: new Set() });
   };
 
-  /** Remove everything at or below `dir` (or only below it, for opaque directories). */
+  /** Remove everything at or below `dir` (or only below it, for opaque directories). Deleting while iterating a Map is well-defined. */
   const removeUnder = (dir: string, keepDir: boolean, layer: number | undefined): void => {
-    for (const p of [...files.keys()]) {
+    for (const p of files.keys()) {
       if ((keepDir && p === dir) || !isWithin(p, dir)) continue;
       files.delete(p);
       deleted(p, layer);
     }
-    for (const p of [...links.keys()]) if (!(keepDir && p === dir) && isWithin(p, dir)) links.delete(p);
+    for (const p of links.keys()) if (!(keepDir && p === dir) && isWithin(p, dir)) links.delete(p);
   };
 
   for (const { index, analysis } of layers) {
@@ -67,6 +67,8 @@ export function applyLayers(
       if (list) list.push(item);
       else byPath.set(item.path, [item]);
     }
+    // Older cache entries have no `paths`: their item paths are the best record of what was present.
+    for (const path of analysis.paths ?? []) if (!byPath.has(path)) byPath.set(path, []);
     for (const [path, items] of byPath) {
       files.set(path, { layer: index, items });
       links.delete(path);

@@ -17,6 +17,7 @@ const analysis: LayerAnalysis = {
   schema: 1,
   analyzers: { toy: 1 },
   items: [{ kind: 'packages', analyzer: 'toy', path: 'a.pkgdb', packages: [] }],
+  paths: ['a.pkgdb'],
   whiteouts: [],
   opaqueDirs: [],
   links: [],

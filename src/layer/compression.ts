@@ -37,9 +37,13 @@ export async function decompressAuto(raw: Readable): Promise<{ compression: Comp
   async function* replay(): AsyncGenerator<Buffer> {
     try {
       yield head;
-      while (!ended) {
+      for (;;) {
+        if (ended) return;
         const r = await it.next();
-        if (r.done) return;
+        if (r.done) {
+          ended = true;
+          return;
+        }
         yield r.value;
       }
     } finally {

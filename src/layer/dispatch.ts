@@ -40,6 +40,7 @@ export interface DispatcherOptions {
 
 export function createDispatcher(opts: DispatcherOptions): LayerDispatcher {
   const items = new Map<string, AnalysisItem[]>();
+  const paths = new Set<string>();
   const links = new Map<string, LayerAnalysis['links'][number]>();
   const whiteouts = new Set<string>();
   const opaqueDirs = new Set<string>();
@@ -65,6 +66,7 @@ export function createDispatcher(opts: DispatcherOptions): LayerDispatcher {
     wanted(entry) {
       const out: Analyzer[] = [];
       for (const a of opts.analyzers) if (a.wants(entry.path, entry)) out.push(a);
+      if (out.length > 0 && entry.type === 'file') paths.add(entry.path);
       return out;
     },
     maxBytes(analyzers) {
@@ -92,6 +94,7 @@ export function createDispatcher(opts: DispatcherOptions): LayerDispatcher {
     link(entry) {
       if (entry.linkTarget === undefined) return;
       for (const key of items.keys()) if (key.endsWith(`\0${entry.path}`)) items.delete(key);
+      paths.delete(entry.path);
       links.set(entry.path, {
         path: entry.path,
         type: entry.type === 'hardlink' ? 'hardlink' : 'symlink',
@@ -126,6 +129,7 @@ export function createDispatcher(opts: DispatcherOptions): LayerDispatcher {
         schema: 1,
         analyzers: versions,
         items: [...items.values()].flat(),
+        paths: [...paths].sort(),
         whiteouts: [...whiteouts].sort(),
         opaqueDirs: [...opaqueDirs].sort(),
         links: [...links.values()].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),

@@ -26,7 +26,10 @@ async function list(archive: Buffer, chunk = 333): Promise<(TarHeader & { conten
   await readTar(Readable.from(parts), (h) => {
     const e: TarHeader & { content?: string } = { ...h };
     out.push(e);
-    return h.type === 'file' ? (c) => void (e.content = c.toString('utf8')) : undefined;
+    if (h.type !== 'file') return undefined;
+    return (c) => {
+      e.content = c.toString('utf8');
+    };
   });
   return out;
 }

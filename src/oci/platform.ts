@@ -1,6 +1,6 @@
 import { arch as hostArch } from 'node:os';
 import { BollardError } from '../util/errors.ts';
-import type { Descriptor, Platform } from './types.ts';
+import type { Descriptor, ImageConfig, Platform } from './types.ts';
 
 /** Parse `os/arch[/variant]` (as `--platform` takes it). */
 export function parsePlatform(s: string): Platform {
@@ -102,4 +102,23 @@ export function selectPlatform(manifests: Descriptor[], want: Platform, what: st
     );
   }
   return chosen;
+}
+
+/**
+ * A single-platform image read with an explicit `--platform` must be for that platform: scanning an
+ * arm64 image when amd64 was asked for would report the wrong binaries.
+ */
+export function checkRequestedPlatform(config: ImageConfig, want: Platform | undefined, name: string): void {
+  if (!want) return;
+  const have: Platform = {
+    os: config.os || 'linux',
+    architecture: config.architecture || 'unknown',
+    ...(config.variant ? { variant: config.variant } : {}),
+  };
+  if (!platformMatches(have, want)) {
+    throw new BollardError(
+      'PLATFORM_NOT_FOUND',
+      `${name} is an image for ${formatPlatform(have)}, not ${formatPlatform(want)}`,
+    );
+  }
 }

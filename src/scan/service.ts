@@ -165,7 +165,7 @@ interface LayerOutcome {
 
 async function analyzeLayers(artifact: ImageArtifact, job: LayerJob): Promise<LayerOutcome[]> {
   const layers = artifact.metadata.layers;
-  const out: LayerOutcome[] = new Array(layers.length);
+  const out: LayerOutcome[] = [];
   let next = 0;
   let stop = false;
   const worker = async (): Promise<void> => {

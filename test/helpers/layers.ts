@@ -14,16 +14,14 @@ export type TestEntry =
 export async function buildTar(entries: TestEntry[]): Promise<Buffer> {
   const p = pack();
   const chunks: Buffer[] = [];
-  p.on('data', (c: Buffer) => chunks.push(c));
+  p.on('data', (c) => chunks.push(c as Buffer));
   const done = new Promise<void>((resolve) => p.on('end', () => resolve()));
   for (const e of entries) {
     if (e.type === 'directory') p.entry({ name: e.name, type: 'directory', mode: e.mode ?? 0o755 });
     else if (e.type === 'symlink' || e.type === 'link') p.entry({ name: e.name, type: e.type, linkname: e.linkname });
-    else
-      p.entry(
-        { name: e.name, mode: e.mode ?? 0o644 },
-        typeof e.content === 'string' ? Buffer.from(e.content) : e.content,
-      );
+    else if ('content' in e) {
+      p.entry({ name: e.name, mode: e.mode ?? 0o644 }, typeof e.content === 'string' ? Buffer.from(e.content) : e.content);
+    }
   }
   p.finalize();
   await done;
