@@ -29,7 +29,17 @@ export function buildProgram(): Command {
           : `Bollard ${VERSION} (node ${info.node}, ${info.platform})\n`,
       );
     });
+  applyToAll(program, (c) => {
+    c.exitOverride();
+    c.showHelpAfterError('(run with --help for usage)');
+  });
   return program;
+}
+
+/** Commander settings are per command: subcommands do not inherit exitOverride. */
+function applyToAll(cmd: Command, f: (c: Command) => void): void {
+  f(cmd);
+  for (const c of cmd.commands) applyToAll(c as Command, f);
 }
 
 /** Run the CLI; resolves with the exit code. Errors become one line on stderr, never a stack trace. */
@@ -40,7 +50,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
     return 0;
   } catch (e) {
     if (e instanceof CommanderError) {
-      // Help and version exit through here with code 0; parse errors were already printed.
+      // Help and version exit through here with code 0; usage errors were already printed.
       return e.exitCode === 0 ? 0 : 2;
     }
     const err = toBollardError(e);

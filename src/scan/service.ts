@@ -129,7 +129,24 @@ export async function inventoryArtifact(
   }
 
   const { inventory, coverage, warnings } = applyLayers(applied, analyzers, limits.maxSymlinkHops);
-  for (const p of inventory.packages) p.purl = packagePurl(p, inventory.os);
+  // A package whose name cannot form a purl (empty, only slashes) is hostile or broken input: drop it, counted.
+  inventory.packages = inventory.packages.filter((p) => {
+    try {
+      p.purl = packagePurl(p, inventory.os);
+      return true;
+    } catch {
+      const w = warnings.find((x) => x.code === 'INVALID_PACKAGE');
+      if (w) w.count++;
+      else
+        warnings.push({
+          code: 'INVALID_PACKAGE',
+          message: 'packages without a usable name were skipped',
+          count: 1,
+          sample: p.name.slice(0, 80),
+        });
+      return false;
+    }
+  });
   for (const w of warnings)
     logger.warn('scan warning', { code: w.code, count: w.count, message: w.message, sample: w.sample });
   stats.durationMs = Math.round(performance.now() - started);

@@ -20,7 +20,10 @@ export async function buildTar(entries: TestEntry[]): Promise<Buffer> {
     if (e.type === 'directory') p.entry({ name: e.name, type: 'directory', mode: e.mode ?? 0o755 });
     else if (e.type === 'symlink' || e.type === 'link') p.entry({ name: e.name, type: e.type, linkname: e.linkname });
     else if ('content' in e) {
-      p.entry({ name: e.name, mode: e.mode ?? 0o644 }, typeof e.content === 'string' ? Buffer.from(e.content) : e.content);
+      p.entry(
+        { name: e.name, mode: e.mode ?? 0o644 },
+        typeof e.content === 'string' ? Buffer.from(e.content) : e.content,
+      );
     }
   }
   p.finalize();
