@@ -137,7 +137,8 @@ export function applyLayers(
   }
   const coverage: AnalyzerCoverage[] = analyzers.map((a) => {
     const c = counts.get(a.id) ?? { files: 0, errors: 0 };
-    const status: AnalyzerCoverage['status'] = c.errors === 0 ? 'ok' : c.errors >= c.files ? 'error' : 'partial';
+    const status: AnalyzerCoverage['status'] =
+      c.files === 0 ? 'no-files' : c.errors === 0 ? 'ok' : c.errors >= c.files ? 'error' : 'partial';
     const cov: AnalyzerCoverage = {
       id: a.id,
       version: a.version,

@@ -9,7 +9,12 @@ export interface AnalyzerCoverage {
   files: number;
   /** Items it produced that survived squashing. */
   items: number;
-  status: 'ok' | 'partial' | 'error';
+  /**
+   * `ok`: its files were present and parsed; `no-files`: the target has none of the files it reads
+   * (nothing was evaluated, which is not the same as nothing found); `partial`/`error`: it failed on
+   * some or all of its files.
+   */
+  status: 'ok' | 'no-files' | 'partial' | 'error';
   note?: string;
 }
 
