@@ -76,10 +76,10 @@ async function zeroBomb(bytes: number, kind: 'gzip' | 'zstd'): Promise<{ blob: B
 
 describe('hostile images through the CLI', () => {
   test('entries with .. and absolute paths: skipped and counted, nothing written outside', async () => {
-    const escape = join(work, 'escaped-file');
+    const escapee = join(work, 'escaped-file');
     const tar = await buildTar([
-      { name: `../../../../../../..${escape}`, content: 'x' },
-      { name: escape, content: 'absolute' },
+      { name: `../../../../../../..${escapee}`, content: 'x' },
+      { name: escapee, content: 'absolute' },
       { name: 'var/lib/dpkg/status', content: STATUS },
     ]);
     const r = await bollard('inventory', layout([{ blob: gzipSync(tar), diffId: sha256(tar) }]), '--format', 'json');
@@ -93,7 +93,7 @@ describe('hostile images through the CLI', () => {
       ['demo'],
     );
     assert.equal(doc.warnings.find((w) => w.code === 'PATH_ESCAPE')?.count, 1);
-    assert.ok(!existsSync(escape), 'nothing is written at the path an entry names');
+    assert.ok(!existsSync(escapee), 'nothing is written at the path an entry names');
     assert.deepEqual(readdirSync(privateTmp), []);
   });
 
