@@ -61,7 +61,9 @@ before(async () => {
   );
   podman('build', '-q', '--layers', '-t', IMAGE, ctx);
   podman('save', '--format', 'oci-archive', '-o', archive, IMAGE);
-  truth = podman('run', '--rm', IMAGE, 'dpkg-query', '-W', '-f', '${db:Status-Status}\t${Package}\t${Version}\n')
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
+  const format = '${db:Status-Status}\t${Package}\t${Version}\n';
+  truth = podman('run', '--rm', IMAGE, 'dpkg-query', '-W', '-f', format)
     .trim()
     .split('\n')
     .filter((l) => l.startsWith('installed\t'))

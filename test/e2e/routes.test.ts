@@ -19,6 +19,7 @@ function dpkgQuery(root: string): string[] {
       `${root}/var/lib/dpkg`,
       '-W',
       '-f',
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own format syntax
       '${db:Status-Status}\t${Package}\t${Version}\t${source:Package}\t${source:Version}\t${Architecture}\n',
     ],
     { encoding: 'utf8' },
