@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type * as Api from '../src/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const example = join(root, 'examples', 'debian-mini');
@@ -50,7 +51,7 @@ describe('the npm package', () => {
   });
 
   test('the programmatic API from dist/: inventory and generateSbom', async () => {
-    const api = (await import(join(root, 'dist', 'index.js'))) as typeof import('../src/index.ts');
+    const api = (await import(join(root, 'dist', 'index.js'))) as typeof Api;
     const r = await api.inventory(example, { cacheDir: false });
     assert.equal(r.inventory.os?.family, 'debian');
     assert.ok(r.inventory.packages.length > 5);
