@@ -161,6 +161,9 @@ describe('hostile images through the CLI', () => {
     };
     assert.equal(doc.inventory.packages.length, 1);
     assert.equal(doc.warnings.find((w) => w.code === 'FILE_TOO_LARGE')?.sample, 'lib/apk/db/installed');
+    const coverage = (doc as unknown as { coverage: { id: string; status: string }[] }).coverage;
+    assert.equal(coverage.find((c) => c.id === 'apk')?.status, 'error', 'an unread database is not reported as ok');
+    assert.equal(coverage.find((c) => c.id === 'dpkg')?.status, 'ok');
   });
 
   test('too many entries stop at the entry limit', async () => {

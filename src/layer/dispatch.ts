@@ -22,6 +22,8 @@ export interface LayerDispatcher {
   maxBytes(analyzers: Analyzer[]): number;
   /** Run the analyzers on a wanted file. A file seen again in the same layer replaces its items. */
   file(entry: LayerEntry, content: Buffer, analyzers: Analyzer[]): Promise<void>;
+  /** A wanted file that could not be handed over (too large, unreadable): counted against each analyzer's coverage. */
+  skip(entry: LayerEntry, analyzers: Analyzer[], code: string, message: string): void;
   link(entry: LayerEntry): void;
   whiteout(path: string): void;
   opaque(dir: string): void;
@@ -90,6 +92,18 @@ export function createDispatcher(opts: DispatcherOptions): LayerDispatcher {
         }
       }
       links.delete(entry.path);
+    },
+    skip(entry, analyzers, code, message) {
+      for (const a of analyzers) {
+        const counters = analyzed[a.id];
+        if (counters) {
+          counters.files++;
+          counters.errors++;
+        }
+        // The file still hides a lower layer's version of it.
+        items.delete(`${a.id}\0${entry.path}`);
+      }
+      warn(code, message, entry.path);
     },
     link(entry) {
       if (entry.linkTarget === undefined) return;

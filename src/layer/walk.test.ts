@@ -152,6 +152,9 @@ describe('walkLayer', () => {
       ['small.pkgdb'],
     );
     assert.equal(r.analysis.warnings.find((w) => w.code === 'FILE_TOO_LARGE')?.count, 1);
+    // The skipped file counts against the analyzer's coverage: not evaluated is not "ok".
+    assert.deepEqual(r.analysis.stats.analyzed, { toy: { files: 2, errors: 1 } });
+    assert.ok(r.analysis.paths.includes('big.pkgdb'), 'the skipped file still hides lower versions');
   });
 
   test('an over-long path is skipped and counted', async () => {

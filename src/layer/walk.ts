@@ -136,7 +136,12 @@ function handleEntry(header: TarHeader, d: LayerDispatcher, limits: Limits): Rec
   }
   const max = d.maxBytes(analyzers);
   if (entry.size > max) {
-    d.warn('FILE_TOO_LARGE', `files larger than the analyzers' limit were skipped (limit ${max} bytes)`, path);
+    d.skip(
+      entry,
+      analyzers,
+      'FILE_TOO_LARGE',
+      `files larger than the analyzers' limit were skipped (limit ${max} bytes)`,
+    );
     return undefined;
   }
   return (content) => d.file(entry, content, analyzers);
@@ -179,6 +184,10 @@ class MeterStream extends Transform {
       return;
     }
     const c = this.#compressedBytes();
+    if (c > l.maxLayerCompressedBytes) {
+      cb(new BollardError('LIMIT_EXCEEDED', `${this.#what} blob is larger than ${l.maxLayerCompressedBytes} bytes`));
+      return;
+    }
     if (this.bytes > l.ratioFloorBytes && c > 0 && this.bytes / c > l.maxCompressionRatio) {
       cb(
         new BollardError(

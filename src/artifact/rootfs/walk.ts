@@ -94,12 +94,17 @@ export async function walkRootfs(
       if (analyzers.length === 0) continue;
       const max = d.maxBytes(analyzers);
       if (entry.size > max) {
-        d.warn('FILE_TOO_LARGE', `files larger than the analyzers' limit were skipped (limit ${max} bytes)`, path);
+        d.skip(
+          entry,
+          analyzers,
+          'FILE_TOO_LARGE',
+          `files larger than the analyzers' limit were skipped (limit ${max} bytes)`,
+        );
         continue;
       }
       const content = readRegularFile(abs, max);
       if (content === undefined) {
-        d.warn('UNREADABLE_FILE', 'files that could not be read were skipped', path);
+        d.skip(entry, analyzers, 'UNREADABLE_FILE', 'files that could not be read were skipped');
         continue;
       }
       await d.file(entry, content, analyzers);
