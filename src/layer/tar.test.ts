@@ -53,7 +53,11 @@ describe('readTar against archives written by GNU tar', () => {
       assert.equal(link?.type, 'symlink');
       assert.equal(link?.linkname, `../${longDir}/file-with-a-long-name.txt`);
       assert.equal(byName.get(longDir)?.type, 'dir');
-      const names = execFileSync('tar', ['-tf', join(dir, `${format}-0.tar`)], { encoding: 'utf8' })
+      // Literal names whatever the locale (GNU tar escapes non-ASCII bytes under LANG=C).
+      const names = execFileSync('tar', ['--quoting-style=literal', '-tf', join(dir, `${format}-0.tar`)], {
+        encoding: 'utf8',
+        env: { ...process.env, LC_ALL: 'C.UTF-8' },
+      })
         .trim()
         .split('\n');
       assert.deepEqual(
