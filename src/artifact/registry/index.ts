@@ -10,7 +10,7 @@ import {
 import { formatReference, type Reference, referenceName } from '../../oci/reference.ts';
 import { RegistryClient } from '../../oci/registry.ts';
 import { type ImageManifest, MediaType } from '../../oci/types.ts';
-import { type Digest, digestHex } from '../../util/digest.ts';
+import type { Digest } from '../../util/digest.ts';
 import { BollardError, isBollardError } from '../../util/errors.ts';
 import { buildImageMetadata } from '../metadata.ts';
 import type { ArtifactOptions, ImageArtifact } from '../types.ts';
@@ -111,21 +111,14 @@ export async function openRegistryImage(input: string, ref: Reference, opts: Art
             `${name}: layer ${index} is ${d.size} bytes, over the limit of ${limits.maxLayerCompressedBytes}`,
           );
         }
-        const task = opts.progress.task(
-          `layer ${index + 1}/${layers.length} ${digestHex(d.digest).slice(0, 12)}`,
-          d.size,
-          'bytes',
-        );
-        let stream: Readable;
+        // Progress is drawn by the layer walk, which counts these bytes as it reads them.
         try {
-          stream = await client.getBlob(repo, d.digest, {
+          return await client.getBlob(repo, d.digest, {
             ...(signal ? { signal } : {}),
             maxBytes: limits.maxLayerCompressedBytes,
             expectedSize: d.size,
-            onBytes: (n) => task.advance(n),
           });
         } catch (e) {
-          task.fail();
           if (isBollardError(e, 'TARGET_NOT_FOUND') && d.urls && d.urls.length > 0) {
             // Foreign layers name arbitrary URLs chosen by the image author; fetching them would let an
             // image make the scanner reach any host (internal services included), so we do not.
@@ -137,9 +130,6 @@ export async function openRegistryImage(input: string, ref: Reference, opts: Art
           }
           throw e;
         }
-        stream.once('end', () => task.done());
-        stream.once('error', (e) => task.fail(e.message));
-        return stream;
       },
       close: () => client.close(),
     };
