@@ -3,6 +3,19 @@ import { type FileHandle, open, rm } from 'node:fs/promises';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Compression, createDecompressor, detectCompression } from '../layer/compression.ts';
+import {
+  checksumOk,
+  cString,
+  entryType,
+  headerFlag,
+  headerLinkname,
+  headerName,
+  isZeroBlock,
+  parsePaxRecords,
+  paxNumber,
+  readTarNumber,
+  type TarEntryType,
+} from '../layer/tar-header.ts';
 import { BollardError, toBollardError } from '../util/errors.ts';
 import type { Limits } from '../util/limits.ts';
 import type { Progress } from '../util/progress.ts';
@@ -14,7 +27,7 @@ import type { TempRoot } from '../util/tempdir.ts';
  * few large blobs that must be streamed without extracting the archive.
  */
 
-export type TarEntryType = 'file' | 'dir' | 'symlink' | 'hardlink' | 'other';
+export type { TarEntryType } from '../layer/tar-header.ts';
 
 export interface TarIndexEntry {
   /** Normalised name: no leading `/` or `./`, no `.`/`..` components, no trailing `/`. */
@@ -259,8 +272,8 @@ async function scan(fh: FileHandle, fileSize: number, opts: TarIndexOptions): Pr
     if (++records > maxEntriesPerLayer) {
       throw new BollardError('LIMIT_EXCEEDED', `${what} has more than ${maxEntriesPerLayer} entries`);
     }
-    const typeflag = String.fromCharCode(header[156] ?? 0);
-    const headerSize = parseNumber(header.subarray(124, 136), what, pos);
+    const typeflag = headerFlag(header);
+    const headerSize = at(pos, () => readTarNumber(header, 124, 12));
     const isMeta = typeflag === 'L' || typeflag === 'K' || typeflag === 'x' || typeflag === 'g';
     const size = !isMeta && pending.paxSize !== undefined ? pending.paxSize : headerSize;
     const dataStart = pos + BLOCK;
@@ -285,13 +298,19 @@ async function scan(fh: FileHandle, fileSize: number, opts: TarIndexOptions): Pr
         throw new BollardError('LIMIT_EXCEEDED', `${what}: PAX header at offset ${pos} is larger than ${paxMax} bytes`);
       }
       // Global headers rarely carry names; their attributes are not applied.
-      if (typeflag === 'x') parsePax(await readAt(dataStart, size), pending, what, pos);
+      if (typeflag === 'x') {
+        const data = await readAt(dataStart, size);
+        const pax = at(pos, () => parsePaxRecords(data));
+        pending.paxPath = pax.get('path') ?? pending.paxPath;
+        pending.paxLinkpath = pax.get('linkpath') ?? pending.paxLinkpath;
+        pending.paxSize = at(pos, () => paxNumber(pax, 'size')) ?? pending.paxSize;
+      }
       pos = next;
       continue;
     }
 
     const rawName = pending.paxPath ?? pending.longName ?? headerName(header);
-    const rawLink = pending.paxLinkpath ?? pending.longLink ?? cString(header.subarray(157, 257));
+    const rawLink = pending.paxLinkpath ?? pending.longLink ?? headerLinkname(header);
     pending = {};
     pos = next;
     if (Buffer.byteLength(rawName) > maxPathBytes || Buffer.byteLength(rawLink) > maxPathBytes) {
@@ -406,105 +425,17 @@ function makeIndex(
   };
 }
 
+/** Run a header decoder, naming the archive and offset in its error. */
+function at<T>(pos: number, decode: () => T, what = 'tar archive'): T {
+  try {
+    return decode();
+  } catch (e) {
+    if (e instanceof BollardError)
+      throw new BollardError(e.code, `${what}: ${e.message} at offset ${pos}`, { cause: e });
+    throw e;
+  }
+}
+
 function truncated(what: string, pos: number): BollardError {
   return new BollardError('ARCHIVE_INVALID', `${what} is truncated (an entry at offset ${pos} runs past the end)`);
-}
-
-function isZeroBlock(b: Buffer): boolean {
-  for (let i = 0; i < b.length; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
-/** The checksum counts the checksum field as spaces; old writers summed signed bytes, so accept both. */
-function checksumOk(h: Buffer): boolean {
-  const field = cString(h.subarray(148, 156)).trim();
-  if (!/^[0-7]+$/.test(field)) return false;
-  const want = Number.parseInt(field, 8);
-  let unsigned = 0;
-  let signed = 0;
-  for (let i = 0; i < BLOCK; i++) {
-    const b = i >= 148 && i < 156 ? 0x20 : (h[i] as number);
-    unsigned += b;
-    signed += b > 127 ? b - 256 : b;
-  }
-  return want === unsigned || want === signed;
-}
-
-/** Octal, or GNU base-256 (high bit set) for sizes of 8 GiB and more. */
-function parseNumber(field: Buffer, what: string, pos: number): number {
-  const first = field[0] ?? 0;
-  if (first & 0x80) {
-    if (first === 0xff) throw new BollardError('ARCHIVE_INVALID', `${what}: negative size at offset ${pos}`);
-    let v = BigInt(first & 0x7f);
-    for (let i = 1; i < field.length; i++) v = (v << 8n) | BigInt(field[i] as number);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) {
-      throw new BollardError('ARCHIVE_INVALID', `${what}: impossible size at offset ${pos}`);
-    }
-    return Number(v);
-  }
-  const s = cString(field).trim();
-  if (s === '') return 0;
-  if (!/^[0-7]+$/.test(s)) throw new BollardError('ARCHIVE_INVALID', `${what}: malformed number at offset ${pos}`);
-  return Number.parseInt(s, 8);
-}
-
-function cString(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.subarray(0, nul < 0 ? b.length : nul).toString('utf8');
-}
-
-function headerName(h: Buffer): string {
-  const name = cString(h.subarray(0, 100));
-  // The prefix field exists in POSIX ustar only; GNU tar keeps other data at that offset.
-  const posix = h.subarray(257, 263).toString('latin1') === 'ustar\0';
-  const prefix = posix ? cString(h.subarray(345, 500)) : '';
-  return prefix ? `${prefix}/${name}` : name;
-}
-
-function entryType(flag: string): TarEntryType {
-  switch (flag) {
-    case '0':
-    case '\0':
-    case '7':
-      return 'file';
-    case '1':
-      return 'hardlink';
-    case '2':
-      return 'symlink';
-    case '5':
-    case 'D':
-      return 'dir';
-    default:
-      return 'other';
-  }
-}
-
-/** PAX records are `LEN key=value\n`, LEN counting the whole record. */
-function parsePax(data: Buffer, pending: Pending, what: string, pos: number): void {
-  let i = 0;
-  while (i < data.length) {
-    if (data[i] === 0) break;
-    const space = data.indexOf(0x20, i);
-    if (space < 0) throw paxInvalid(what, pos);
-    const lenText = data.subarray(i, space).toString('latin1');
-    if (!/^\d{1,10}$/.test(lenText)) throw paxInvalid(what, pos);
-    const len = Number(lenText);
-    if (len <= space - i + 1 || i + len > data.length || data[i + len - 1] !== 0x0a) throw paxInvalid(what, pos);
-    const record = data.subarray(space + 1, i + len - 1).toString('utf8');
-    const eq = record.indexOf('=');
-    if (eq < 0) throw paxInvalid(what, pos);
-    const key = record.slice(0, eq);
-    const value = record.slice(eq + 1);
-    if (key === 'path') pending.paxPath = value;
-    else if (key === 'linkpath') pending.paxLinkpath = value;
-    else if (key === 'size') {
-      if (!/^\d{1,16}$/.test(value) || !Number.isSafeInteger(Number(value))) throw paxInvalid(what, pos);
-      pending.paxSize = Number(value);
-    }
-    i += len;
-  }
-}
-
-function paxInvalid(what: string, pos: number): BollardError {
-  return new BollardError('ARCHIVE_INVALID', `${what}: malformed PAX header at offset ${pos}`);
 }

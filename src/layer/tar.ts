@@ -1,5 +1,19 @@
 import type { Readable } from 'node:stream';
 import { BollardError } from '../util/errors.ts';
+import {
+  checksumOk,
+  cString,
+  entryType,
+  headerFlag,
+  headerLinkname,
+  headerName,
+  isZeroBlock,
+  parsePaxRecords,
+  paxNumber,
+  readTarNumber,
+  TAR_BLOCK,
+  type TarEntryType,
+} from './tar-header.ts';
 
 /**
  * A streaming tar reader built for the layer walk: entries that nobody wants are skipped by
@@ -7,7 +21,7 @@ import { BollardError } from '../util/errors.ts';
  * Reads ustar, GNU (long names `L`/`K`, base-256 numbers) and PAX (`path`, `linkpath`, `size`,
  * `uid`, `gid`) headers, as Docker and podman write them.
  */
-export type TarEntryType = 'file' | 'hardlink' | 'symlink' | 'dir' | 'char' | 'block' | 'fifo' | 'other';
+export type { TarEntryType } from './tar-header.ts';
 
 export interface TarHeader {
   name: string;
@@ -25,7 +39,7 @@ export interface TarHeader {
  */
 export type TarEntryHandler = (header: TarHeader) => ((content: Buffer) => void | Promise<void>) | undefined;
 
-const BLOCK = 512;
+const BLOCK = TAR_BLOCK;
 /** Largest PAX or GNU long-name record accepted (real ones are a few hundred bytes). */
 const MAX_META_BYTES = 1024 * 1024;
 
@@ -122,9 +136,14 @@ export async function readTar(stream: Readable, onEntry: TarEntryHandler): Promi
         while (await fill(1)) take(buffered);
         return;
       }
-      verifyChecksum(block);
-      const flag = String.fromCharCode(block[156] ?? 0);
-      let size = readNumber(block, 124, 12);
+      if (!checksumOk(block)) {
+        throw new BollardError(
+          'ARCHIVE_INVALID',
+          'tar header checksum mismatch: the stream is not a tar archive or is corrupt',
+        );
+      }
+      const flag = headerFlag(block);
+      let size = readTarNumber(block, 124, 12);
       const padded = (n: number): number => Math.ceil(n / BLOCK) * BLOCK;
 
       if (flag === 'x' || flag === 'g' || flag === 'L' || flag === 'K') {
@@ -134,20 +153,15 @@ export async function readTar(stream: Readable, onEntry: TarEntryHandler): Promi
         await skip(padded(size) - size);
         if (flag === 'L') longName = cString(data);
         else if (flag === 'K') longLink = cString(data);
-        else if (flag === 'x') pax = parsePax(data, globalPax);
-        else globalPax = parsePax(data, globalPax);
+        else if (flag === 'x') pax = parsePaxRecords(data, new Map(globalPax ?? []));
+        else globalPax = parsePaxRecords(data, new Map(globalPax ?? []));
         continue;
       }
 
-      let name = cString(block.subarray(0, 100));
-      const magic = block.toString('latin1', 257, 263);
-      if (magic.startsWith('ustar')) {
-        const prefix = cString(block.subarray(345, 500));
-        if (prefix && magic === 'ustar\u000000') name = `${prefix}/${name}`;
-      }
-      let linkname = cString(block.subarray(157, 257));
-      let uid = readNumber(block, 108, 8);
-      let gid = readNumber(block, 116, 8);
+      let name = headerName(block);
+      let linkname = headerLinkname(block);
+      let uid = readTarNumber(block, 108, 8);
+      let gid = readTarNumber(block, 116, 8);
       const meta = pax ?? globalPax;
       if (longName !== undefined) name = longName;
       if (longLink !== undefined) linkname = longLink;
@@ -171,7 +185,7 @@ export async function readTar(stream: Readable, onEntry: TarEntryHandler): Promi
       const header: TarHeader = {
         name,
         type,
-        mode: readNumber(block, 100, 8) & 0o7777,
+        mode: readTarNumber(block, 100, 8) & 0o7777,
         uid,
         gid,
         size: dataSize,
@@ -193,111 +207,4 @@ export async function readTar(stream: Readable, onEntry: TarEntryHandler): Promi
 
 function truncated(): BollardError {
   return new BollardError('ARCHIVE_INVALID', 'tar stream is truncated');
-}
-
-function isZeroBlock(b: Buffer): boolean {
-  if (b[0] !== 0 || b[148] !== 0) return false; // a real header has a name and a checksum
-  for (let i = 0; i < BLOCK; i++) if (b[i] !== 0) return false;
-  return true;
-}
-
-function verifyChecksum(b: Buffer): void {
-  const stored = readNumber(b, 148, 8);
-  // The checksum field counts as eight spaces.
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 148; i++) sum += b[i]!;
-  for (let i = 156; i < BLOCK; i++) sum += b[i]!;
-  if (stored === sum) return;
-  // Some old writers summed signed bytes.
-  let signed = 8 * 0x20;
-  for (let i = 0; i < BLOCK; i++) if (i < 148 || i >= 156) signed += b[i]! > 127 ? b[i]! - 256 : b[i]!;
-  if (stored !== signed) {
-    throw new BollardError(
-      'ARCHIVE_INVALID',
-      'tar header checksum mismatch: the stream is not a tar archive or is corrupt',
-    );
-  }
-}
-
-/** Octal (optionally space/NUL padded) or GNU base-256 numeric field. */
-function readNumber(b: Buffer, offset: number, length: number): number {
-  const first = b[offset]!;
-  if (first & 0x80) {
-    // base-256: big-endian two's complement; we accept positive values up to 2^53.
-    if (first === 0xff) throw new BollardError('ARCHIVE_INVALID', 'tar header has a negative number');
-    let v = first & 0x7f;
-    for (let i = 1; i < length; i++) {
-      v = v * 256 + b[offset + i]!;
-      if (v > Number.MAX_SAFE_INTEGER) throw new BollardError('ARCHIVE_INVALID', 'tar header number is too large');
-    }
-    return v;
-  }
-  let v = 0;
-  let i = offset;
-  const end = offset + length;
-  while (i < end && (b[i] === 0x20 || b[i] === 0)) i++;
-  for (; i < end; i++) {
-    const c = b[i]!;
-    if (c === 0x20 || c === 0) break;
-    if (c < 0x30 || c > 0x37) throw new BollardError('ARCHIVE_INVALID', 'tar header has an invalid octal number');
-    v = v * 8 + (c - 0x30);
-  }
-  return v;
-}
-
-function cString(b: Buffer): string {
-  const nul = b.indexOf(0);
-  return b.toString('utf8', 0, nul < 0 ? b.length : nul);
-}
-
-function entryType(flag: string): TarEntryType {
-  switch (flag) {
-    case '0':
-    case '\u0000':
-    case '7':
-      return 'file';
-    case '1':
-      return 'hardlink';
-    case '2':
-      return 'symlink';
-    case '3':
-      return 'char';
-    case '4':
-      return 'block';
-    case '5':
-      return 'dir';
-    case '6':
-      return 'fifo';
-    default:
-      return 'other';
-  }
-}
-
-/** PAX extended header records: `<len> <key>=<value>\n`, each length counting the whole record. */
-function parsePax(data: Buffer, base: Map<string, string> | undefined): Map<string, string> {
-  const out = new Map(base ?? []);
-  let at = 0;
-  while (at < data.length) {
-    if (data[at] === 0) break; // NUL padding after the last record
-    const space = data.indexOf(0x20, at);
-    if (space < 0) throw new BollardError('ARCHIVE_INVALID', 'tar PAX header is malformed');
-    const len = Number.parseInt(data.toString('latin1', at, space), 10);
-    if (!Number.isSafeInteger(len) || len <= 0 || at + len > data.length) {
-      throw new BollardError('ARCHIVE_INVALID', 'tar PAX header is malformed');
-    }
-    const record = data.toString('utf8', space + 1, at + len - 1);
-    const eq = record.indexOf('=');
-    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
-    at += len;
-  }
-  return out;
-}
-
-function paxNumber(m: Map<string, string>, key: string): number | undefined {
-  const v = m.get(key);
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new BollardError('ARCHIVE_INVALID', `tar PAX ${key} is not a valid number`);
-  return n;
 }
