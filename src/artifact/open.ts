@@ -9,7 +9,7 @@ import { openOciArchive, openOciArchiveIndex } from './oci-archive/index.ts';
 import { openOciLayout } from './oci-layout/index.ts';
 import { openRegistryImage } from './registry/index.ts';
 import { openRootfs } from './rootfs/index.ts';
-import { looksLikeTar, openArchive, readHead, sniffCompression } from './tar-index.ts';
+import { looksLikeTar, openImageArchive, readHead, sniffCompression } from './tar-index.ts';
 import type { Artifact, ArtifactOptions } from './types.ts';
 
 /** A target string split into its transport and parts (skopeo's transport names). */
@@ -173,13 +173,7 @@ async function openSniffed(file: string, opts: ArtifactOptions): Promise<Artifac
       `${file} is not an image archive: it looks like ${describeContent(head)}`,
     );
   }
-  const tar = await openArchive(where, {
-    limits: opts.limits,
-    tempRoot: opts.tempRoot,
-    progress: opts.progress,
-    what: where,
-    warn: (msg, fields) => opts.logger.warn(msg, fields),
-  });
+  const tar = await openImageArchive(where, opts);
   // Docker 25+ archives are both; manifest.json carries the repository tags, so it wins.
   if (tar.resolve('manifest.json')) return openDockerArchiveIndex(file, tar, where, undefined, opts);
   if (tar.resolve('oci-layout') || tar.resolve('index.json'))

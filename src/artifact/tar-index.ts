@@ -20,6 +20,7 @@ import { BollardError, toBollardError } from '../util/errors.ts';
 import type { Limits } from '../util/limits.ts';
 import type { Progress } from '../util/progress.ts';
 import type { TempRoot } from '../util/tempdir.ts';
+import type { ArtifactOptions } from './types.ts';
 
 /**
  * Random access to an uncompressed tar file: one pass over the headers with positional reads builds
@@ -123,6 +124,17 @@ export interface OpenArchiveOptions extends TarIndexOptions {
   limits: TarIndexOptions['limits'] & Pick<Limits, 'maxSpoolBytes'>;
   tempRoot: TempRoot;
   progress?: Progress;
+}
+
+/** openArchive with an image source's options: its limits, temp root, progress and logger. */
+export function openImageArchive(where: string, opts: ArtifactOptions): Promise<TarIndex> {
+  return openArchive(where, {
+    limits: opts.limits,
+    tempRoot: opts.tempRoot,
+    progress: opts.progress,
+    what: where,
+    warn: (msg, fields) => opts.logger.warn(msg, fields),
+  });
 }
 
 /**

@@ -7,7 +7,7 @@ import { type Digest, digestOf, verifyDigest } from '../../util/digest.ts';
 import { BollardError } from '../../util/errors.ts';
 import { asStringArray, isRecord, parseJsonBounded } from '../../util/json.ts';
 import { buildImageMetadata } from '../metadata.ts';
-import { normaliseTarName, openArchive, type TarIndex } from '../tar-index.ts';
+import { normaliseTarName, openImageArchive, type TarIndex } from '../tar-index.ts';
 import type { ArtifactOptions, ImageArtifact } from '../types.ts';
 
 /** One image of a `docker save` archive, as its manifest.json describes it. */
@@ -40,13 +40,7 @@ export async function openDockerArchive(
 ): Promise<ImageArtifact> {
   const sel = parseDockerArchiveSelector(selector);
   const where = resolvePath(file);
-  const tar = await openArchive(where, {
-    limits: opts.limits,
-    tempRoot: opts.tempRoot,
-    progress: opts.progress,
-    what: where,
-    warn: (msg, fields) => opts.logger.warn(msg, fields),
-  });
+  const tar = await openImageArchive(where, opts);
   return openDockerArchiveIndex(input, tar, where, sel, opts);
 }
 

@@ -1,7 +1,7 @@
 import { resolve as resolvePath } from 'node:path';
 import { BollardError } from '../../util/errors.ts';
 import { blobPath, type LayoutStore, openOciImage } from '../oci-layout/index.ts';
-import { openArchive, type TarIndex } from '../tar-index.ts';
+import { openImageArchive, type TarIndex } from '../tar-index.ts';
 import type { ArtifactOptions, ImageArtifact } from '../types.ts';
 
 /**
@@ -16,13 +16,7 @@ export async function openOciArchive(
   opts: ArtifactOptions,
 ): Promise<ImageArtifact> {
   const where = resolvePath(file);
-  const tar = await openArchive(where, {
-    limits: opts.limits,
-    tempRoot: opts.tempRoot,
-    progress: opts.progress,
-    what: where,
-    warn: (msg, fields) => opts.logger.warn(msg, fields),
-  });
+  const tar = await openImageArchive(where, opts);
   return openOciArchiveIndex(input, tar, where, ref, opts);
 }
 
