@@ -20,6 +20,11 @@ export interface LayerDispatcher {
   wanted(entry: LayerEntry): Analyzer[];
   /** Largest content any of these analyzers accepts. */
   maxBytes(analyzers: Analyzer[]): number;
+  /**
+   * Offer a regular file: the analyzers that will read it and how many bytes they accept, or
+   * undefined when nobody wants it or it is over their size limit (then skipped and counted).
+   */
+  claim(entry: LayerEntry): { analyzers: Analyzer[]; maxBytes: number } | undefined;
   /** Run the analyzers on a wanted file. A file seen again in the same layer replaces its items. */
   file(entry: LayerEntry, content: Buffer, analyzers: Analyzer[]): Promise<void>;
   /** A wanted file that could not be handed over (too large, unreadable): counted against each analyzer's coverage. */
@@ -76,6 +81,21 @@ export function createDispatcher(opts: DispatcherOptions): LayerDispatcher {
       for (const a of analyzers)
         max = Math.max(max, Math.min(a.maxFileBytes ?? opts.limits.maxFileBytes, opts.limits.maxFileBytes));
       return max;
+    },
+    claim(entry) {
+      const analyzers = this.wanted(entry);
+      if (analyzers.length === 0) return undefined;
+      const maxBytes = this.maxBytes(analyzers);
+      if (entry.size > maxBytes) {
+        this.skip(
+          entry,
+          analyzers,
+          'FILE_TOO_LARGE',
+          `files larger than the analyzers' limit were skipped (limit ${maxBytes} bytes)`,
+        );
+        return undefined;
+      }
+      return { analyzers, maxBytes };
     },
     async file(entry, content, analyzers) {
       for (const a of analyzers) {

@@ -128,23 +128,12 @@ function handleEntry(header: TarHeader, d: LayerDispatcher, limits: Limits): Rec
   if (wo.kind === 'meta') return undefined;
   d.count(entry);
   if (type !== 'file' && type !== 'symlink' && type !== 'hardlink') return undefined;
-  const analyzers = d.wanted(entry);
-  if (analyzers.length === 0) return undefined;
   if (type !== 'file') {
-    d.link(entry);
+    if (d.wanted(entry).length > 0) d.link(entry);
     return undefined;
   }
-  const max = d.maxBytes(analyzers);
-  if (entry.size > max) {
-    d.skip(
-      entry,
-      analyzers,
-      'FILE_TOO_LARGE',
-      `files larger than the analyzers' limit were skipped (limit ${max} bytes)`,
-    );
-    return undefined;
-  }
-  return (content) => d.file(entry, content, analyzers);
+  const claim = d.claim(entry);
+  return claim ? (content) => d.file(entry, content, claim.analyzers) : undefined;
 }
 
 function entryType(t: TarHeader['type']): EntryType {

@@ -90,24 +90,14 @@ export async function walkRootfs(
       entry.size = st.size;
       d.count(entry);
       if (progress && entries % 1024 === 0) progress.update(entries);
-      const analyzers = d.wanted(entry);
-      if (analyzers.length === 0) continue;
-      const max = d.maxBytes(analyzers);
-      if (entry.size > max) {
-        d.skip(
-          entry,
-          analyzers,
-          'FILE_TOO_LARGE',
-          `files larger than the analyzers' limit were skipped (limit ${max} bytes)`,
-        );
-        continue;
-      }
-      const content = readRegularFile(abs, max);
+      const claim = d.claim(entry);
+      if (!claim) continue;
+      const content = readRegularFile(abs, claim.maxBytes);
       if (content === undefined) {
-        d.skip(entry, analyzers, 'UNREADABLE_FILE', 'files that could not be read were skipped');
+        d.skip(entry, claim.analyzers, 'UNREADABLE_FILE', 'files that could not be read were skipped');
         continue;
       }
-      await d.file(entry, content, analyzers);
+      await d.file(entry, content, claim.analyzers);
     }
   }
   progress?.update(entries);
