@@ -1,48 +1,14 @@
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { defaultLimits } from '../../util/limits.ts';
-import type { TempRoot } from '../../util/tempdir.ts';
-import type { AnalysisItem, AnalyzerContext, InventoryDraft, Package, SurvivingItem, Warning } from '../types.ts';
+import { type AnalyzerRun, garbage, runAnalyzer } from '../../../test/helpers/analyzers.ts';
+import type { Package } from '../types.ts';
 import { apkAnalyzer, dependencyName } from './index.ts';
 
+const run = (files: Map<string, string | Buffer>): Promise<AnalyzerRun> => runAnalyzer(apkAnalyzer, files);
+
 const INSTALLED = readFileSync(join(import.meta.dirname, '__fixtures__/alpine-3.19/lib/apk/db/installed'), 'utf8');
-
-const noTempRoot: TempRoot = {
-  path: '/nonexistent',
-  file() {
-    throw new Error('the apk analyzer needs no temp files');
-  },
-  dispose() {},
-};
-
-async function run(files: Map<string, string | Buffer>): Promise<{
-  items: AnalysisItem[];
-  draft: InventoryDraft;
-  warnings: Warning[];
-}> {
-  const warnings: Warning[] = [];
-  const warn = (code: string, message: string, sample?: string): void => {
-    const w = warnings.find((x) => x.code === code);
-    if (w) w.count++;
-    else warnings.push({ code, message, count: 1, ...(sample === undefined ? {} : { sample }) });
-  };
-  const ctx: AnalyzerContext = { layer: undefined, limits: defaultLimits, tempRoot: noTempRoot, warn };
-  const items: AnalysisItem[] = [];
-  for (const [path, text] of files) {
-    const content = Buffer.isBuffer(text) ? text : Buffer.from(text);
-    const entry = { path, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: content.length };
-    if (!apkAnalyzer.wants(path, entry)) continue;
-    items.push(...(await apkAnalyzer.analyze({ path, entry, content }, ctx)));
-  }
-  const draft: InventoryDraft = { os: undefined, packages: [], warn };
-  for (const item of items) if (item.kind === 'packages') draft.packages.push(...item.packages);
-  const surviving: SurvivingItem[] = items.map((i) => ({ ...i, layer: undefined }));
-  apkAnalyzer.finalize!(surviving, draft);
-  return { items, draft, warnings };
-}
 
 const db = (text: string | Buffer): Map<string, string | Buffer> => new Map([['lib/apk/db/installed', text]]);
 
@@ -151,20 +117,9 @@ describe('apk installed database (Alpine 3.19)', () => {
   });
 });
 
-/** Deterministic bytes that look like nothing (a hash chain), NULs included. */
-function garbage(bytes: number): Buffer {
-  const out = Buffer.alloc(bytes);
-  let block = createHash('sha256').update('bollard-apk').digest();
-  for (let i = 0; i < bytes; i += block.length) {
-    block.copy(out, i);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
-
 describe('apk analyzer on hostile input', () => {
   test('binary garbage yields no packages and counted warnings', async () => {
-    const { draft, warnings } = await run(db(garbage(256 * 1024)));
+    const { draft, warnings } = await run(db(garbage(256 * 1024, 'bollard-apk')));
     assert.deepEqual(draft.packages, []);
     assert.ok(warnings.length === 1 && warnings[0]!.code === 'APK_STANZA_INVALID' && warnings[0]!.count > 0);
   });

@@ -1,75 +1,18 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { TEST_ENV_FILE, testEnv } from '../../../test/helpers/env.ts';
+import { type AnalyzerRun, bookwormRoot, fileTree, garbage, runAnalyzer } from '../../../test/helpers/analyzers.ts';
 import { defaultLimits, type Limits } from '../../util/limits.ts';
-import type { TempRoot } from '../../util/tempdir.ts';
-import type { AnalysisItem, AnalyzerContext, InventoryDraft, Package, SurvivingItem, Warning } from '../types.ts';
+import type { Package } from '../types.ts';
 import { dpkgAnalyzer, dpkgFileKind, licensesFromCopyright, parseDeb822, parseDpkgStatus } from './index.ts';
 
+const run = (files: Map<string, Buffer>, limits?: Limits): Promise<AnalyzerRun> =>
+  runAnalyzer(dpkgAnalyzer, files, limits);
+
 const FIXTURES = join(import.meta.dirname, '__fixtures__');
-
-interface Run {
-  items: AnalysisItem[];
-  draft: InventoryDraft;
-  warnings: Warning[];
-}
-
-const noTempRoot: TempRoot = {
-  path: '/nonexistent',
-  file() {
-    throw new Error('the dpkg analyzer needs no temp files');
-  },
-  dispose() {},
-};
-
-function collector(): { warnings: Warning[]; warn: (code: string, message: string, sample?: string) => void } {
-  const warnings: Warning[] = [];
-  return {
-    warnings,
-    warn(code, message, sample) {
-      const w = warnings.find((x) => x.code === code);
-      if (w) w.count++;
-      else warnings.push({ code, message, count: 1, ...(sample === undefined ? {} : { sample }) });
-    },
-  };
-}
-
-/** Drive the analyzer the way the applier will: wants → analyze per file, packages into the draft, then finalize. */
-async function run(files: Map<string, Buffer>, limits: Limits = defaultLimits): Promise<Run> {
-  const { warnings, warn } = collector();
-  const ctx: AnalyzerContext = { layer: undefined, limits, tempRoot: noTempRoot, warn };
-  const items: AnalysisItem[] = [];
-  for (const [path, content] of files) {
-    const entry = { path, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: content.length };
-    if (!dpkgAnalyzer.wants(path, entry)) continue;
-    items.push(...(await dpkgAnalyzer.analyze({ path, entry, content }, ctx)));
-  }
-  const draft: InventoryDraft = { os: undefined, packages: [], warn };
-  for (const item of items) if (item.kind === 'packages') draft.packages.push(...item.packages);
-  const surviving: SurvivingItem[] = items.map((i) => ({ ...i, layer: undefined }));
-  dpkgAnalyzer.finalize!(surviving, draft);
-  return { items, draft, warnings };
-}
-
-/** Every regular file under `dir`, keyed by its path relative to `dir` (an image path). */
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.set(relative(dir, p), readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function pkg(packages: Package[], name: string, arch?: string): Package {
   const found = packages.filter((p) => p.name === name && (arch === undefined || p.arch === arch));
@@ -122,16 +65,6 @@ function queryRows(admindir: string): string[] {
 function ourRows(packages: Package[]): string[] {
   return packages.map((p) => [p.name, p.version, p.source?.name, p.source?.version, p.arch].join('\t')).toSorted();
 }
-
-function bookwormRoot(): string {
-  // The shared test environment names its root; without it, the root this machine keeps at the default place.
-  const root = existsSync(TEST_ENV_FILE) ? testEnv().rootfs : '/var/lib/bollard-test/rootfs-bookworm';
-  if (!existsSync(join(root, 'var/lib/dpkg/status'))) {
-    throw new Error(`no debootstrap bookworm root at ${root}: run "sudo scripts/test-env.sh up" first`);
-  }
-  return root;
-}
-
 describe('dpkg analyzer on the real debootstrap bookworm root (needs /var/lib/bollard-test/rootfs-bookworm and dpkg-query)', () => {
   test('packages, file lists and licences equal what dpkg-query and the copyright files say', async () => {
     const root = bookwormRoot();
@@ -239,7 +172,7 @@ describe('dpkg status database', () => {
   });
 
   test('distroless status.d: one stanza per file without Status, md5sums give the files', async () => {
-    const { draft, warnings } = await run(tree(join(FIXTURES, 'distroless')));
+    const { draft, warnings } = await run(fileTree(join(FIXTURES, 'distroless')));
     assert.deepEqual(warnings, []);
     assert.deepEqual(ourRows(draft.packages), [
       'base-files\t12.4+deb12u15\tbase-files\t12.4+deb12u15\tamd64',
@@ -267,7 +200,7 @@ describe('dpkg status database', () => {
 
   test('multi-arch .list files attach to the package of their architecture (compared with dpkg-query -L)', async () => {
     const dir = join(FIXTURES, 'multiarch');
-    const { draft, warnings, items } = await run(tree(dir));
+    const { draft, warnings, items } = await run(fileTree(dir));
     assert.deepEqual(warnings, []);
     const admindir = join(dir, 'var/lib/dpkg');
     const amd64 = pkg(draft.packages, 'libc6', 'amd64');
@@ -363,17 +296,6 @@ describe('dpkg analyzer: which paths it wants', () => {
     for (const p of no) assert.equal(dpkgFileKind(p), undefined, p);
   });
 });
-
-/** Deterministic bytes that look like nothing (a hash chain), NULs included. */
-function garbage(bytes: number): Buffer {
-  const out = Buffer.alloc(bytes);
-  let block = createHash('sha256').update('bollard').digest();
-  for (let i = 0; i < bytes; i += block.length) {
-    block.copy(out, i);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
 
 function status(text: string | Buffer): Map<string, Buffer> {
   return new Map([['var/lib/dpkg/status', Buffer.isBuffer(text) ? text : Buffer.from(text)]]);

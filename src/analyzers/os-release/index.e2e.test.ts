@@ -1,61 +1,17 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { type AnalyzerRun, fileTree, garbage, runAnalyzer } from '../../../test/helpers/analyzers.ts';
 import { TEST_ENV_FILE, testEnv } from '../../../test/helpers/env.ts';
-import { defaultLimits } from '../../util/limits.ts';
-import type { TempRoot } from '../../util/tempdir.ts';
-import type { AnalysisItem, AnalyzerContext, InventoryDraft, OSInfo, SurvivingItem, Warning } from '../types.ts';
+import type { OSInfo } from '../types.ts';
 import { mergeOS, osAnalyzer, parseEnvFile, releaseFor } from './index.ts';
 
 const FIXTURES = join(import.meta.dirname, '__fixtures__');
 
-const noTempRoot: TempRoot = {
-  path: '/nonexistent',
-  file() {
-    throw new Error('the os analyzer needs no temp files');
-  },
-  dispose() {},
-};
-
-async function run(
-  files: Map<string, Buffer>,
-): Promise<{ os: OSInfo | undefined; items: AnalysisItem[]; warnings: Warning[] }> {
-  const warnings: Warning[] = [];
-  const warn = (code: string, message: string, sample?: string): void => {
-    const w = warnings.find((x) => x.code === code);
-    if (w) w.count++;
-    else warnings.push({ code, message, count: 1, ...(sample === undefined ? {} : { sample }) });
-  };
-  const ctx: AnalyzerContext = { layer: undefined, limits: defaultLimits, tempRoot: noTempRoot, warn };
-  const items: AnalysisItem[] = [];
-  for (const [path, content] of files) {
-    const entry = { path, type: 'file' as const, mode: 0o644, uid: 0, gid: 0, size: content.length };
-    if (!osAnalyzer.wants(path, entry)) continue;
-    items.push(...(await osAnalyzer.analyze({ path, entry, content }, ctx)));
-  }
-  const draft: InventoryDraft = { os: undefined, packages: [], warn };
-  const surviving: SurvivingItem[] = items.map((i) => ({ ...i, layer: undefined }));
-  osAnalyzer.finalize!(surviving, draft);
-  return { os: draft.os, items, warnings };
-}
-
-function tree(dir: string): Map<string, Buffer> {
-  const out = new Map<string, Buffer>();
-  const walk = (d: string): void => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (st.isFile()) out.set(relative(dir, p), readFileSync(p));
-    }
-  };
-  walk(dir);
-  return out;
-}
+const run = (files: Map<string, Buffer>): Promise<AnalyzerRun> => runAnalyzer(osAnalyzer, files);
 
 describe('OS detection on the real debootstrap bookworm root (needs /var/lib/bollard-test/rootfs-bookworm)', () => {
   test('Debian 12 with the point release of etc/debian_version', async () => {
@@ -198,20 +154,20 @@ describe('OS detection from release files', () => {
 
   for (const [name, expected] of Object.entries(EXPECTED)) {
     test(name, async () => {
-      const { os, warnings } = await run(tree(join(FIXTURES, name)));
+      const { os, warnings } = await run(fileTree(join(FIXTURES, name)));
       assert.deepEqual(warnings, []);
       assert.deepEqual(os, expected);
     });
   }
 
   test('Ubuntu: debian_version ("bookworm/sid") is another family and never wins', async () => {
-    const { items } = await run(tree(join(FIXTURES, 'ubuntu-22.04')));
+    const { items } = await run(fileTree(join(FIXTURES, 'ubuntu-22.04')));
     const deb = items.find((i) => i.path === 'etc/debian_version');
     assert.ok(deb?.kind === 'os' && deb.os.family === 'debian' && deb.os.release === 'sid');
   });
 
   test('Oracle Linux: redhat-release names RHEL, oracle-release outranks it', async () => {
-    const { items } = await run(tree(join(FIXTURES, 'ol-8')));
+    const { items } = await run(fileTree(join(FIXTURES, 'ol-8')));
     const rh = items.find((i) => i.path === 'etc/redhat-release');
     assert.ok(rh?.kind === 'os' && rh.os.family === 'rhel');
   });
@@ -316,20 +272,9 @@ function osReleaseTexts(dir: string): string[] {
     .map((p) => readFileSync(p, 'utf8'));
 }
 
-/** Deterministic bytes that look like nothing (a hash chain), NULs included. */
-function garbage(bytes: number): Buffer {
-  const out = Buffer.alloc(bytes);
-  let block = createHash('sha256').update('bollard-os').digest();
-  for (let i = 0; i < bytes; i += block.length) {
-    block.copy(out, i);
-    block = createHash('sha256').update(block).digest();
-  }
-  return out;
-}
-
 describe('OS detection on hostile input', () => {
   test('binary garbage and NULs give no OS and a warning', async () => {
-    const r1 = await run(new Map([['etc/os-release', garbage(4096)]]));
+    const r1 = await run(new Map([['etc/os-release', garbage(4096, 'bollard-os')]]));
     assert.equal(r1.os, undefined);
     assert.deepEqual(
       r1.warnings.map((w) => w.code),
