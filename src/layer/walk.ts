@@ -13,7 +13,7 @@ import { readTar, type TarHeader } from './tar.ts';
 import type { EntryType, LayerEntry } from './types.ts';
 import { classifyWhiteout } from './whiteout.ts';
 
-/** The per-entry stream tar-stream hands out (a streamx Readable). */
+/** What one layer walk produced, with the byte counts it measured. */
 export interface WalkResult {
   analysis: LayerAnalysis;
   compression: Compression;
