@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { gzipSync } from 'node:zlib';
-import { isBollardError } from '../util/errors.ts';
+import { expectCode } from '../../test/helpers/errors.ts';
 import {
   artifactOptions,
   type BuiltImages,
@@ -20,15 +20,6 @@ import {
 } from './oci-layout/__fixtures__/images.ts';
 import { describeContent, openArtifact, parseTarget } from './open.ts';
 import type { Artifact, ImageMetadata } from './types.ts';
-
-function expectCode(code: string, pattern?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(isBollardError(e), `expected a BollardError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 const HEX = 'c'.repeat(64);
 

@@ -4,7 +4,7 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
-import { isBollardError } from '../util/errors.ts';
+import { expectCode } from '../../test/helpers/errors.ts';
 import { resolveLimits } from '../util/limits.ts';
 import { createTempRoot } from '../util/tempdir.ts';
 import { collect, makeWorkDir } from './oci-layout/__fixtures__/images.ts';
@@ -58,14 +58,6 @@ function paxRecord(key: string, value: string): string {
 
 function plainTar(): Buffer {
   return Buffer.concat([entry('oci-layout', '{}'), entry('x/y', 'data'), END]);
-}
-
-function expectCode(code: string) {
-  return (e: unknown) => {
-    assert.ok(isBollardError(e), `expected a BollardError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    return true;
-  };
 }
 
 let work: string;

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { after, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
+import { expectCode } from '../../test/helpers/errors.ts';
 import { buildTar, compress, sha256, toyAnalyzer } from '../../test/helpers/layers.ts';
 import type { LayerRef } from '../artifact/types.ts';
 import { isBollardError } from '../util/errors.ts';
@@ -25,13 +26,8 @@ async function walk(blob: Buffer, ref: Partial<LayerRef> & { diffId: LayerRef['d
   return walkLayer(chunked(blob), layer, d, limits);
 }
 
-async function rejectsWith(p: Promise<unknown>, code: string, re?: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.ok(isBollardError(e), `expected a BollardError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (re) assert.match(e.message, re);
-    return true;
-  });
+function rejectsWith(p: Promise<unknown>, code: string, re?: RegExp): Promise<void> {
+  return assert.rejects(p, expectCode(code, re));
 }
 
 describe('walkLayer', () => {

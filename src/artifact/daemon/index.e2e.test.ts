@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isBollardError } from '../../util/errors.ts';
+import { expectCode } from '../../../test/helpers/errors.ts';
 import {
   artifactOptions,
   type BuiltImages,
@@ -19,15 +19,6 @@ import {
 import { openOciLayout } from '../oci-layout/index.ts';
 import type { ImageMetadata } from '../types.ts';
 import { openDaemonImage, parseDaemonHost } from './index.ts';
-
-function expectCode(code: string, pattern?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(isBollardError(e), `expected a BollardError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 describe('parseDaemonHost', () => {
   test('unix sockets, bare paths and tcp addresses', () => {

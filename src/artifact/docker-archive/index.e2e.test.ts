@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { isBollardError } from '../../util/errors.ts';
+import { expectCode } from '../../../test/helpers/errors.ts';
 import {
   artifactOptions,
   type BuiltImages,
@@ -18,15 +18,6 @@ import {
 import { openOciLayout } from '../oci-layout/index.ts';
 import type { ImageMetadata } from '../types.ts';
 import { digestFromPath, openDockerArchive, parseDockerArchiveSelector } from './index.ts';
-
-function expectCode(code: string, pattern?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(isBollardError(e), `expected a BollardError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 interface ManifestEntry {
   Config: string;

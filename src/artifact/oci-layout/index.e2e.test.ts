@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { after, before, describe, test } from 'node:test';
+import { expectCode } from '../../../test/helpers/errors.ts';
 import type { Descriptor } from '../../oci/types.ts';
 import { type Digest, DigestingStream } from '../../util/digest.ts';
-import { isBollardError } from '../../util/errors.ts';
 import { resolveLimits } from '../../util/limits.ts';
 import {
   artifactOptions,
@@ -20,15 +20,6 @@ import {
   twoPlatformLayout,
 } from './__fixtures__/images.ts';
 import { chooseFromIndex, openOciLayout, refNameMatches } from './index.ts';
-
-function expectCode(code: string, pattern?: RegExp) {
-  return (e: unknown) => {
-    assert.ok(isBollardError(e), `expected a BollardError, got ${String(e)}`);
-    assert.equal(e.code, code, e.message);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  };
-}
 
 interface IndexJson {
   manifests: { mediaType: string; digest: string; size: number; annotations?: Record<string, string> }[];
