@@ -22,6 +22,10 @@ export type ErrorCode =
   | 'DAEMON_UNAVAILABLE' // no container engine answering on the socket
   | 'CACHE' // the cache directory is unusable
   | 'IO' // a local file system error
+  | 'DB_NOT_FOUND' // no vulnerability database where one was expected
+  | 'DB_INVALID' // a vulnerability database that is corrupt, of another schema, or half-written
+  | 'FEED_INVALID' // a vulnerability feed (zip, OSV, tracker JSON, secdb, KEV, EPSS) that cannot be read at all
+  | 'INPUT_INVALID' // a user-supplied document (SBOM, VEX, ignore file, rules, manifest, policy) that is malformed
   | 'INTERNAL'; // a bug: should never reach a user
 
 export interface BollardErrorOptions {
