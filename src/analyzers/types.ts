@@ -3,8 +3,16 @@ import type { LayerEntry } from '../layer/types.ts';
 import type { Limits } from '../util/limits.ts';
 import type { TempRoot } from '../util/tempdir.ts';
 
-/** Package managers whose databases Bollard reads (language ecosystems join later). */
-export type PackageType = 'deb' | 'apk' | 'rpm';
+/** OS package managers whose databases Bollard reads. */
+export type OSPackageType = 'deb' | 'apk' | 'rpm';
+/** Language ecosystems, named by their purl type. */
+export type LangPackageType = 'npm' | 'pypi' | 'golang' | 'maven' | 'cargo' | 'gem' | 'composer' | 'nuget';
+export type PackageType = OSPackageType | LangPackageType;
+export const OS_PACKAGE_TYPES: readonly OSPackageType[] = ['deb', 'apk', 'rpm'];
+
+export function isOSPackageType(t: string): t is OSPackageType {
+  return t === 'deb' || t === 'apk' || t === 'rpm';
+}
 
 /** The operating system of an image, as its release files describe it. */
 export interface OSInfo {

@@ -1,4 +1,4 @@
-import type { OSInfo, Package } from '../analyzers/types.ts';
+import { isOSPackageType, type OSInfo, type Package } from '../analyzers/types.ts';
 import type { ImageMetadata } from '../artifact/types.ts';
 import { parseReference, type Reference } from '../oci/reference.ts';
 import { isDigest } from '../util/digest.ts';
@@ -143,6 +143,7 @@ function packageNamespace(pkg: Package, os: OSInfo | undefined): string | undefi
  * apk has no epoch. Qualifiers: `arch`, `distro`, and `epoch` for rpm.
  */
 export function packagePurl(pkg: Package, os: OSInfo | undefined): string {
+  if (!isOSPackageType(pkg.type)) return languagePurl(pkg);
   let version = pkg.version;
   let epoch: number | undefined;
   if (pkg.type === 'rpm') {
@@ -166,6 +167,28 @@ export function packagePurl(pkg: Package, os: OSInfo | undefined): string {
       epoch: epoch ? String(epoch) : undefined,
     },
   });
+}
+
+/**
+ * The purl of a language package: the namespace is the part of the name the purl type puts there
+ * (npm `@scope`, Maven `group` of `group:artifact`, Go module path prefix, Composer vendor).
+ */
+export function languagePurl(pkg: Package): string {
+  let namespace: string | undefined;
+  let name = pkg.name;
+  const split = (sep: string): void => {
+    const i = name.lastIndexOf(sep);
+    if (i > 0) {
+      namespace = name.slice(0, i);
+      name = name.slice(i + 1);
+    }
+  };
+  if (pkg.type === 'npm' && name.startsWith('@')) split('/');
+  else if (pkg.type === 'maven') split(':');
+  else if (pkg.type === 'golang' || pkg.type === 'composer') split('/');
+  // The purl spec: PyPI names are lowercased with `_` replaced by `-`.
+  else if (pkg.type === 'pypi') name = name.toLowerCase().replace(/_/g, '-');
+  return buildPurl({ type: pkg.type, namespace, name, version: pkg.version, qualifiers: {} });
 }
 
 function tryParse(ref: string): Reference | undefined {
