@@ -31,6 +31,8 @@ export interface ScanTarget {
   image?: ImageMetadata;
   /** Directory of a root filesystem scan. */
   path?: string;
+  /** purl of the scanned artifact itself when it is known (an SBOM's subject); images derive theirs from `image`. */
+  purl?: string;
 }
 
 export interface ScanStats {
