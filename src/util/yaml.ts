@@ -76,13 +76,14 @@ export function parseYamlDocuments(input: string | Buffer, bounds: YamlBounds): 
   for (const doc of docs) {
     const err = doc.errors[0];
     if (err) {
-      const pos = err.linePos?.[0];
+      // Without prettyErrors the parser leaves linePos unset; the offset is always there.
+      const pos = err.linePos?.[0] ?? lineCounter.linePos(err.pos[0]);
       const where = pos ? ` (line ${pos.line}, column ${pos.col})` : '';
       throw new BollardError('INPUT_INVALID', `${b.what}${where}: ${firstLine(err.message)}`);
     }
     const tagWarning = doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
     if (tagWarning) {
-      const pos = tagWarning.linePos?.[0];
+      const pos = tagWarning.linePos?.[0] ?? lineCounter.linePos(tagWarning.pos[0]);
       throw new BollardError(
         'INPUT_INVALID',
         `${b.what}${pos ? ` (line ${pos.line})` : ''}: unsupported YAML tag: ${firstLine(tagWarning.message)}`,
