@@ -14,7 +14,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Figure, outDir, repoRoot } from './lib.ts';
 
-const BENCHES = ['sbom-vs-trivy', 'cache', 'big-image'] as const;
+const BENCHES = ['sbom-vs-trivy', 'cache', 'big-image', 'versioning', 'match', 'db-import', 'netpol-matrix'] as const;
 
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((w) => !(BENCHES as readonly string[]).includes(w));

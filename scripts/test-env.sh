@@ -24,6 +24,8 @@ IMAGE=localhost/bollard-test/bookworm:latest
 REG_REPO=bollard-test/bookworm
 REG_TAG=latest
 ROOTFS=$STATE/rootfs-bookworm
+# The same root upgraded with bookworm-security only (vulnerability matching tests).
+ROOTFS_SECURITY=$STATE/rootfs-bookworm-security
 IMAGES=$STATE/images
 OCI_ARCHIVE=$IMAGES/bookworm.oci.tar
 DOCKER_ARCHIVE=$IMAGES/bookworm.docker.tar
@@ -39,7 +41,7 @@ MANIFEST_ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.doc
 # zstd for zstd layers, time and iproute2 (ss) for the benches and the port check.
 PKGS=(podman runc conmon netavark aardvark-dns containernetworking-plugins slirp4netns fuse-overlayfs
   catatonit uidmap iptables skopeo umoci debootstrap busybox-static curl ca-certificates docker-registry
-  rpm db-util sqlite3 zstd gzip tar time iproute2 procps)
+  rpm db-util sqlite3 zstd gzip tar time iproute2 procps unzip)
 
 us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
 T0=$(us)
@@ -192,6 +194,39 @@ build_rootfs() {
   rm -rf "$ROOTFS"
   mv "$ROOTFS.partial" "$ROOTFS"
   log "built $ROOTFS ($(du -sh "$ROOTFS" | cut -f1))"
+}
+
+security_mirror() {
+  local m=${BOLLARD_DEBIAN_SECURITY_MIRROR:-}
+  if [ -z "$m" ] && [ -f /etc/apt/sources.list.d/debian.sources ]; then
+    m=$(awk '/^URIs:/ && $2 ~ /security/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources)
+  fi
+  echo "${m:-http://deb.debian.org/debian-security}"
+}
+
+# A copy of the debootstrap root upgraded from the bookworm-security suite alone, with apt inside
+# the root: the packages whose security fixes came after the point release move past them.
+build_rootfs_security() {
+  if [ -s "$ROOTFS_SECURITY/var/lib/dpkg/status" ] && [ -f "$ROOTFS_SECURITY/.bollard-upgraded" ]; then
+    log "security-upgraded root present: $ROOTFS_SECURITY"
+    return 0
+  fi
+  local p=$ROOTFS_SECURITY.partial
+  rm -rf "$p"
+  cp -a "$ROOTFS" "$p"
+  rm -f "$p/etc/apt/sources.list" "$p"/etc/apt/sources.list.d/*
+  echo "deb $(security_mirror) bookworm-security main" >"$p/etc/apt/sources.list.d/security.list"
+  local run=(chroot "$p" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive
+    apt-get -q -o APT::Sandbox::User=root)
+  { "${run[@]}" update && "${run[@]}" -y -o Dpkg::Options::=--force-confold upgrade; } >"$LOGS/apt-security.log" 2>&1 || {
+    tail -20 "$LOGS/apt-security.log"
+    die "apt-get upgrade from bookworm-security failed (log: $LOGS/apt-security.log)"
+  }
+  rm -rf "$p/var/lib/apt/lists"/* "$p/var/cache/apt"/*.bin
+  touch "$p/.bollard-upgraded"
+  rm -rf "$ROOTFS_SECURITY"
+  mv "$p" "$ROOTFS_SECURITY"
+  log "upgraded $(grep -c '^Setting up' "$LOGS/apt-security.log") packages from bookworm-security into $ROOTFS_SECURITY"
 }
 
 import_image() {
@@ -362,6 +397,7 @@ write_env_json() {
     printf '{\n'
     printf '  "stateDir": %s,\n' "$(json_str "$STATE")"
     printf '  "rootfs": %s,\n' "$(json_str "$ROOTFS")"
+    printf '  "rootfsSecurity": %s,\n' "$(json_str "$ROOTFS_SECURITY")"
     printf '  "images": {\n'
     printf '    "podman": %s,\n' "$(json_str "$IMAGE")"
     printf '    "ociArchive": %s,\n' "$(json_str "$OCI_ARCHIVE")"
@@ -392,11 +428,15 @@ cmd_up() {
   step packages install_pkgs "${PKGS[@]}"
   step containers.conf write_containers_conf
   step rootfs build_rootfs
+  step rootfs-security build_rootfs_security
   step podman-image import_image
   step save-images save_images
   step registry start_registry
   step push push_image
   step podman-api start_podman_api
+  # --- runtime (issue #5): bpftrace, tracefs and the netcat package for the sensor e2e test -----
+  step ebpf bash "$(dirname "${BASH_SOURCE[0]}")/ebpf-env.sh" up
+  # --- end runtime ---------------------------------------------------------------------------------
   step smoke smoke
   step env.json write_env_json
   log "up in $(fmt $(($(us) - T0)))s"

@@ -27,13 +27,5 @@ export async function writeOutput(text: string, path: string | undefined): Promi
   });
 }
 
-/** A plain text table (no colour codes, so it survives pipes). */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd();
-  return `${[line(headers), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n')}\n`;
-}
+/** A plain text table (no colour codes, so it survives pipes); it lives with the report table writer. */
+export { formatTable } from '../report/table/format.ts';

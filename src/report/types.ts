@@ -41,6 +41,17 @@ export interface ReportResult {
   packages?: number;
   vulnerabilities?: VulnFinding[];
   misconfigurations?: MisconfigFinding[];
+  /** Packages whose distribution limits or ended security support (Debian's security-support lists). */
+  supportNotices?: SupportNotice[];
+}
+
+export interface SupportNotice {
+  package: string;
+  version: string;
+  status: 'end_of_life' | 'limited';
+  /** The list entry as the distribution states it. */
+  note?: string;
+  source: string;
 }
 
 export interface DbSummary {

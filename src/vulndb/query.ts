@@ -33,6 +33,19 @@ export interface DbCounts {
 }
 
 const SQLITE_MAGIC = 'SQLite format 3\0';
+
+interface EpssRow {
+  cve: string;
+  score: number;
+  percentile: number;
+  date: string | null;
+}
+
+function toEpss(r: EpssRow): EpssEntry {
+  const e: EpssEntry = { cve: r.cve, score: r.score, percentile: r.percentile };
+  if (r.date !== null) e.date = r.date;
+  return e;
+}
 const CACHE_MAX = 100_000;
 
 /**
@@ -142,7 +155,10 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   );
   const qAdvisoryBy = db.prepare('SELECT * FROM advisories WHERE id = ? AND source = ?');
   const qAlias = db.prepare('SELECT advisory_id, source FROM aliases WHERE alias = ? ORDER BY advisory_id, source');
-  const qKev = db.prepare('SELECT * FROM kev WHERE cve = ?');
+  const qAdvisoryMany = db.prepare('SELECT * FROM advisories WHERE id IN (SELECT value FROM json_each(?))');
+  const qEpssMany = db.prepare('SELECT * FROM epss WHERE cve IN (SELECT value FROM json_each(?))');
+  // KEV is a catalogue of ~1,500 entries: one read on first use beats a query per CVE.
+  let kevAll: Map<string, KevEntry> | undefined;
   const qEpss = db.prepare('SELECT * FROM epss WHERE cve = ?');
   const cache = new Map<string, AffectedEntry[]>();
   let ecosystems: Set<string> | undefined;
@@ -217,26 +233,49 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
       }
       return out;
     },
+    advisoriesById(ids) {
+      const out = new Map<string, Advisory>();
+      if (ids.length === 0) return out;
+      for (const r of qAdvisoryMany.all(JSON.stringify(ids)) as unknown as AdvisoryRow[]) {
+        // The same id from several sources: prefer OSV's record, as advisory() does.
+        const prev = out.get(r.id);
+        if (!prev || (prev.source !== 'osv' && (r.source === 'osv' || r.source < prev.source)))
+          out.set(r.id, toAdvisory(r));
+      }
+      return out;
+    },
     kev(cve) {
-      const r = qKev.get(cve) as
-        | { cve: string; date_added: string; due_date: string; ransomware: number; vendor: string; product: string }
-        | undefined;
-      if (!r) return undefined;
-      return {
-        cve: r.cve,
-        dateAdded: r.date_added,
-        dueDate: r.due_date,
-        knownRansomware: r.ransomware === 1,
-        vendor: r.vendor,
-        product: r.product,
-      } satisfies KevEntry;
+      if (!kevAll) {
+        kevAll = new Map();
+        for (const r of db.prepare('SELECT * FROM kev').all() as unknown as {
+          cve: string;
+          date_added: string;
+          due_date: string;
+          ransomware: number;
+          vendor: string;
+          product: string;
+        }[]) {
+          kevAll.set(r.cve, {
+            cve: r.cve,
+            dateAdded: r.date_added,
+            dueDate: r.due_date,
+            knownRansomware: r.ransomware === 1,
+            vendor: r.vendor,
+            product: r.product,
+          });
+        }
+      }
+      return kevAll.get(cve);
     },
     epss(cve) {
-      const r = qEpss.get(cve) as { cve: string; score: number; percentile: number; date: string | null } | undefined;
-      if (!r) return undefined;
-      const e: EpssEntry = { cve: r.cve, score: r.score, percentile: r.percentile };
-      if (r.date !== null) e.date = r.date;
-      return e;
+      const r = qEpss.get(cve) as EpssRow | undefined;
+      return r ? toEpss(r) : undefined;
+    },
+    epssMany(cves) {
+      const out = new Map<string, EpssEntry>();
+      if (cves.length === 0) return out;
+      for (const r of qEpssMany.all(JSON.stringify(cves)) as unknown as EpssRow[]) out.set(r.cve, toEpss(r));
+      return out;
     },
     counts() {
       const one = (sql: string): number => Number((db.prepare(sql).get() as { n: number }).n);

@@ -90,7 +90,11 @@ export interface VulnDbReader {
   /** Which ecosystems have any entry (to tell "no data for this distro" from "no findings"). */
   ecosystems(): Set<string>;
   advisory(id: string): Advisory | undefined;
+  /** Records by exact id, many at once (one statement: detectors fetch a package's records together). */
+  advisoriesById(ids: readonly string[]): Map<string, Advisory>;
   kev(cve: string): KevEntry | undefined;
   epss(cve: string): EpssEntry | undefined;
+  /** EPSS scores of many CVEs at once. */
+  epssMany(cves: readonly string[]): Map<string, EpssEntry>;
   close(): void;
 }

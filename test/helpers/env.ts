@@ -11,6 +11,8 @@ export interface TestEnv {
   stateDir: string;
   /** debootstrap --variant=minbase bookworm root. */
   rootfs: string;
+  /** A copy of `rootfs` upgraded with apt from the bookworm-security suite alone. */
+  rootfsSecurity: string;
   /** The same root as images: */
   images: {
     /** Name in podman's storage (`localhost/bollard-test/bookworm:latest`). */
