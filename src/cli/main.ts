@@ -3,8 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { BollardError, exitCodeFor, toBollardError } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
 import { cacheCommand } from './cache.ts';
+import { dbCommand } from './db.ts';
+import { takeRequestedExitCode } from './exit.ts';
 import { inventoryCommand } from './inventory.ts';
+import { netpolCommand } from './netpol.ts';
 import { sbomCommand } from './sbom.ts';
+import { imageCommand, rootfsCommand, sbomScanCommand } from './scan.ts';
 
 /** The command tree. One file per verb; each parses flags, calls a service and picks a writer. */
 export function buildProgram(): Command {
@@ -14,8 +18,13 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (s, write) => write(s) })
     .exitOverride();
+  program.addCommand(imageCommand());
+  program.addCommand(rootfsCommand());
+  program.addCommand(sbomScanCommand());
+  program.addCommand(dbCommand());
   program.addCommand(sbomCommand());
   program.addCommand(inventoryCommand());
+  program.addCommand(netpolCommand());
   program.addCommand(cacheCommand());
   program
     .command('version')
@@ -46,8 +55,9 @@ function applyToAll(cmd: Command, f: (c: Command) => void): void {
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
+    takeRequestedExitCode();
     await program.parseAsync(argv as string[], { from: 'user' });
-    return 0;
+    return takeRequestedExitCode();
   } catch (e) {
     if (e instanceof CommanderError) {
       // Help and version exit through here with code 0; usage errors were already printed.
