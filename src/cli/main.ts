@@ -3,10 +3,12 @@ import { Command, CommanderError } from 'commander';
 import { BollardError, exitCodeFor, toBollardError } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
 import { cacheCommand } from './cache.ts';
+import { configCommand } from './config.ts';
 import { dbCommand } from './db.ts';
 import { takeRequestedExitCode } from './exit.ts';
 import { inventoryCommand } from './inventory.ts';
 import { netpolCommand } from './netpol.ts';
+import { rbacCommand } from './rbac.ts';
 import { sbomCommand } from './sbom.ts';
 import { imageCommand, rootfsCommand, sbomScanCommand } from './scan.ts';
 
@@ -24,6 +26,8 @@ export function buildProgram(): Command {
   program.addCommand(dbCommand());
   program.addCommand(sbomCommand());
   program.addCommand(inventoryCommand());
+  program.addCommand(configCommand());
+  program.addCommand(rbacCommand());
   program.addCommand(netpolCommand());
   program.addCommand(cacheCommand());
   program

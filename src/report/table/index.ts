@@ -67,7 +67,7 @@ function header(report: Report, paint: ReturnType<typeof painter>): string[] {
   if (report.os) lines.push(`OS: ${oneLine(report.os.name || report.os.family)} (${oneLine(report.os.version)})`);
   if (report.db) {
     lines.push(`${dbAgeText(report.db)}; sources: ${dbSourcesText(report.db)}`);
-  } else {
+  } else if (scansPackages(report)) {
     lines.push(paint('yellow', `Vulnerabilities: ${NOT_EVALUATED}`));
   }
   const f = report.filters;
@@ -222,8 +222,13 @@ function footer(report: Report): string[] {
       );
     }
   }
-  if (!report.db) lines.push(`Vulnerabilities: ${NOT_EVALUATED}`);
+  if (!report.db && scansPackages(report)) lines.push(`Vulnerabilities: ${NOT_EVALUATED}`);
   return lines;
+}
+
+/** A report about packages (not only configuration files), where a missing database matters. */
+function scansPackages(report: Report): boolean {
+  return report.results.length === 0 || report.results.some((r) => r.class === 'os-pkgs' || r.class === 'lang-pkgs');
 }
 
 /** Trivy-like text report: a header, one section per result, a footer with what is not shown and why. */

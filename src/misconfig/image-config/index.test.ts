@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { ImageConfig } from '../../oci/types.ts';
+import { checkImageConfig, type ImageFile, imageConfigChecks } from './index.ts';
+
+const base: ImageConfig = {
+  architecture: 'amd64',
+  os: 'linux',
+  config: {},
+  rootfs: { type: 'layers', diff_ids: [] },
+  history: [],
+};
+const file = (path: string, mode: number, type: ImageFile['type'] = 'file'): ImageFile => ({
+  path,
+  type,
+  mode,
+  uid: 0,
+  gid: 0,
+  size: 1,
+});
+const status = (r: ReturnType<typeof checkImageConfig>, id: string) =>
+  (r.misconfigurations ?? [])
+    .filter((f) => f.checkId === id)
+    .map((f) => (f.status === 'failed' ? f.message : f.status));
+
+describe('image configuration checks', () => {
+  test('a careless image fails root, healthcheck, secrets, history, ports', () => {
+    const cfg: ImageConfig = {
+      ...base,
+      config: {
+        Env: ['PATH=/usr/bin', 'DB_PASSWORD=hunter2hunter2', 'KEY_FILE=/run/secrets/k'],
+        Labels: { 'org.example.api-token': 'abcd1234efgh' },
+        ExposedPorts: { '22/tcp': {}, '8080/tcp': {} },
+      },
+      history: [
+        { created_by: '/bin/sh -c apt-get update && apt-get -y upgrade' },
+        { created_by: '/bin/sh -c curl -fsSL https://get.example.com | sh' },
+        { created_by: '|1 NPM_TOKEN=npm_abcdefabcdef /bin/sh -c npm ci' },
+      ],
+    };
+    const r = checkImageConfig(undefined, cfg, []);
+    assert.deepEqual(status(r, 'BD-IMG-001'), ['no User in the image config: runs as root']);
+    assert.deepEqual(status(r, 'BD-IMG-002'), ['the image defines no health check']);
+    assert.deepEqual(status(r, 'BD-IMG-003'), ['ENV DB_PASSWORD holds a secret-named variable']);
+    assert.equal(status(r, 'BD-IMG-004').length, 1);
+    assert.deepEqual(status(r, 'BD-IMG-005'), ['history entry 2 contains a secret-named variable (NPM_TOKEN)']);
+    assert.deepEqual(status(r, 'BD-IMG-011'), ['history entry 0 upgrades packages']);
+    assert.deepEqual(status(r, 'BD-IMG-012'), ['history entry 1 pipes a download into a shell']);
+    assert.deepEqual(status(r, 'BD-IMG-013'), ['port 22/tcp (SSH) is exposed']);
+    assert.equal(r.class, 'image-config');
+  });
+
+  test('a careful image passes; file checks read modes', () => {
+    const cfg: ImageConfig = {
+      ...base,
+      config: { User: 'app', Healthcheck: { Test: ['CMD', '/ok'] }, ExposedPorts: { '8080/tcp': {} } },
+    };
+    const files = [
+      file('usr/bin/passwd', 0o104755),
+      file('usr/bin/wall', 0o102755),
+      file('etc/app.conf', 0o100666),
+      file('tmp/x', 0o100666),
+      file('var/www', 0o40777, 'dir'),
+      file('tmp', 0o41777, 'dir'),
+      file('var/cache/apt/archives/curl_7.88_amd64.deb', 0o100644),
+      file('var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 0o100644),
+      file('usr/sbin/sshd', 0o100755),
+    ];
+    const r = checkImageConfig(undefined, cfg, files);
+    assert.deepEqual(status(r, 'BD-IMG-001'), ['passed']);
+    assert.deepEqual(status(r, 'BD-IMG-006'), [
+      '/usr/bin/passwd is setuid (mode 4755)',
+      '/usr/bin/wall is setgid (mode 2755)',
+    ]);
+    assert.deepEqual(status(r, 'BD-IMG-007'), [
+      '/etc/app.conf is world-writable (mode 666)',
+      '/var/www is world-writable (mode 777)',
+    ]);
+    assert.deepEqual(status(r, 'BD-IMG-008'), ['1 files of apt archives', '1 files of apt lists']);
+    assert.deepEqual(status(r, 'BD-IMG-009'), ['an sshd binary is present']);
+    assert.deepEqual(status(r, 'BD-IMG-010'), ['passed']);
+  });
+
+  test('without the file list the file checks are skipped with the reason', () => {
+    const r = checkImageConfig(undefined, base);
+    for (const id of ['BD-IMG-006', 'BD-IMG-007', 'BD-IMG-008', 'BD-IMG-009', 'BD-IMG-010'])
+      assert.deepEqual(status(r, id), ['skipped'], id);
+    assert.equal(new Set((r.misconfigurations ?? []).map((f) => f.checkId)).size, imageConfigChecks.length);
+  });
+});
