@@ -45,7 +45,7 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
     u.count++;
     if (u.samples.length < MAX_SAMPLES) u.samples.push(sample);
   };
-  const ctx: MatchContext = { db, advisories: new Map(), notices: [], exploits: new Map() };
+  const ctx: MatchContext = { db, advisories: new Map(), notices: [], exploits: new Map(), pending: [] };
   const results: ReportResult[] = [];
   let evaluated = 0;
 
@@ -77,7 +77,7 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
       class: 'os-pkgs',
       type: os?.family ?? 'unknown',
       packages: osPackages.length,
-      vulnerabilities: sortFindings(findings),
+      vulnerabilities: findings,
       ...(ctx.notices.length > 0 ? { supportNotices: ctx.notices.splice(0) } : {}),
     });
   }
@@ -112,9 +112,11 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
       class: 'lang-pkgs',
       type,
       packages: pkgs.length,
-      vulnerabilities: sortFindings(findings),
+      vulnerabilities: findings,
     });
   }
+  buildPending(ctx);
+  for (const r of results) if (r.vulnerabilities) sortFindings(r.vulnerabilities);
   return { results, unmatched: [...unmatched.values()], packagesEvaluated: evaluated };
 }
 
@@ -123,11 +125,20 @@ interface MatchContext {
   advisories: Map<string, Advisory | null>;
   notices: SupportNotice[];
   exploits: Map<string, { epss?: EpssEntry; kev?: KevEntry }>;
+  pending: Pending[];
 }
 
 /** Debian's security-support lists state a package's support, not a vulnerability. */
 function isSupportEntry(entry: AffectedEntry): boolean {
   return entry.source.startsWith('debian-security-support');
+}
+
+/** A package's applicable records, turned into findings once every package's records are fetched. */
+interface Pending {
+  lookup: Lookup;
+  decided: Decision[];
+  endOfLife: boolean;
+  out: VulnFinding[];
 }
 
 /** Look one package up in each of its ecosystems; returns false when its version cannot be compared. */
@@ -137,10 +148,8 @@ function matchPackage(
   out: VulnFinding[],
   skip: (reason: Unmatched['reason'], ecosystem: string, sample: string) => void,
 ): boolean {
-  const byId = new Map<string, VulnFinding>();
-  const decided: Decision[] = [];
+  const pending: Pending = { lookup: l, decided: [], endOfLife: false, out };
   let comparable = false;
-  let endOfLife = false;
   for (const ecosystem of l.ecosystems) {
     const versioning = versioningFor(ecosystem);
     if (!versioning) {
@@ -164,33 +173,44 @@ function matchPackage(
           ...(entry.note ? { note: entry.note } : {}),
           source: entry.source,
         });
-        if (ended) endOfLife = true;
+        if (ended) pending.endOfLife = true;
         continue;
       }
       const d = decide(l, ecosystem, versioning, entry);
-      if (d) decided.push(d);
+      if (d) pending.decided.push(d);
     }
   }
-  prefetch(ctx, decided);
-  for (const d of decided) {
-    const finding = buildFinding(ctx, l, d);
-    // One finding per vulnerability and package: a CVE published by OSV and by the tracker is
-    // reported once, keeping the record that states a fix.
-    const key = finding.cve ?? finding.id;
-    const prev = byId.get(key);
-    if (!prev) byId.set(key, finding);
-    else {
-      const keep = !prev.fixedVersion && finding.fixedVersion ? finding : prev;
-      const other = keep === prev ? finding : prev;
-      keep.aliases = [...new Set([...keep.aliases, other.id, ...other.aliases])].filter((a) => a !== keep.id);
-      byId.set(key, keep);
-    }
-  }
-  // Without security support, an open vulnerability will not be fixed for this release.
-  if (endOfLife)
-    for (const f of byId.values()) if (!f.fixedVersion && f.status === 'affected') f.status = 'end_of_life';
-  out.push(...byId.values());
+  if (pending.decided.length > 0) ctx.pending.push(pending);
   return comparable;
+}
+
+/** Build the findings of every pending package, after fetching all their records in a few statements. */
+function buildPending(ctx: MatchContext): void {
+  prefetch(
+    ctx,
+    ctx.pending.flatMap((p) => p.decided),
+  );
+  for (const p of ctx.pending.splice(0)) {
+    const byId = new Map<string, VulnFinding>();
+    for (const d of p.decided) {
+      const finding = buildFinding(ctx, p.lookup, d);
+      // One finding per vulnerability and package: a CVE published by OSV and by the tracker is
+      // reported once, keeping the record that states a fix.
+      const key = finding.cve ?? finding.id;
+      const prev = byId.get(key);
+      if (!prev) byId.set(key, finding);
+      else {
+        const keep = !prev.fixedVersion && finding.fixedVersion ? finding : prev;
+        const other = keep === prev ? finding : prev;
+        keep.aliases = [...new Set([...keep.aliases, other.id, ...other.aliases])].filter((a) => a !== keep.id);
+        byId.set(key, keep);
+      }
+    }
+    // Without security support, an open vulnerability will not be fixed for this release.
+    if (p.endOfLife)
+      for (const f of byId.values()) if (!f.fixedVersion && f.status === 'affected') f.status = 'end_of_life';
+    p.out.push(...byId.values());
+  }
 }
 
 /** A record that applies to the installed version, before it becomes a finding. */

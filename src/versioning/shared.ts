@@ -51,7 +51,7 @@ export class ParseCache<T> {
   readonly #max: number;
   readonly #map = new Map<string, T>();
 
-  constructor(max = 4096) {
+  constructor(max = 65_536) {
     this.#max = max;
   }
 
