@@ -11,7 +11,7 @@
  * opening (cold statement and row caches) and the median of BENCH_RUNS further matches; ratio =
  * cold time / 200 ms (the issue's bound); target <= 1.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
@@ -116,6 +116,7 @@ await main(async () => {
       packages,
     };
 
+    if (process.env.BENCH_DUMP_INVENTORY) writeFileSync(process.env.BENCH_DUMP_INVENTORY, JSON.stringify(inventory));
     const db = openVulnDb(dbPath);
     let t = performance.now();
     const first = detectVulnerabilities(inventory, db);

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -123,5 +124,46 @@ describe('examples/debian-mini', () => {
     const os = bom.components.find((c) => c.type === 'operating-system');
     assert.equal(os?.name, 'debian');
     assert.match(os?.version ?? '', /^12(\.|$)/);
+  });
+
+  test('README command: db import of the shipped Debian feed, then bollard image examples/debian-mini', () => {
+    const home = mkdtempSync(join(tmpdir(), 'bollard-readme-'));
+    try {
+      const env = { ...process.env, NO_COLOR: '1', BOLLARD_CACHE_DIR: home };
+      const bin = join(repo, 'bin', 'bollard');
+      const imp = spawnSync(process.execPath, [bin, 'db', 'import', 'test/fixtures/vuln/osv/Debian/all.zip'], {
+        cwd: repo,
+        encoding: 'utf8',
+        env,
+      });
+      assert.equal(imp.status, 0, imp.stderr);
+      const table = spawnSync(process.execPath, [bin, 'image', 'examples/debian-mini', '--no-cache'], {
+        cwd: repo,
+        encoding: 'utf8',
+        env,
+      });
+      assert.equal(table.status, 0, table.stderr);
+      assert.match(table.stdout, /debian 12\.15 \(os packages\), 11 packages/);
+      const json = spawnSync(process.execPath, [bin, 'image', 'examples/debian-mini', '-f', 'json', '--no-cache'], {
+        cwd: repo,
+        encoding: 'utf8',
+        env,
+      });
+      const report = JSON.parse(json.stdout) as {
+        results: {
+          vulnerabilities?: { package: { name: string }; fixedVersion?: string; evidence: { comparator: string } }[];
+        }[];
+      };
+      const findings = report.results.flatMap((r) => r.vulnerabilities ?? []);
+      // The shipped image predates perl's bookworm-security update; its other ten packages are current.
+      assert.ok(findings.length > 0);
+      assert.deepEqual([...new Set(findings.map((f) => f.package.name))], ['perl-base']);
+      for (const f of findings) {
+        assert.equal(f.fixedVersion, '5.36.0-7+deb12u4');
+        assert.equal(f.evidence.comparator, 'deb');
+      }
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 });

@@ -17,7 +17,10 @@ function shellBlocks(md: string): string[] {
 describe('README.md', () => {
   test('opens with the install-and-run command, then the test command', () => {
     const [first, second] = shellBlocks(readme);
-    assert.equal(first, 'eval "$(scripts/install.sh)" && bin/bollard sbom examples/debian-mini --format cyclonedx');
+    assert.equal(
+      first,
+      'eval "$(scripts/install.sh)" && bin/bollard db import test/fixtures/vuln/osv/Debian/all.zip && bin/bollard image examples/debian-mini',
+    );
     assert.equal(second, 'sudo scripts/test-env.sh up && npm test');
   });
 
@@ -39,7 +42,24 @@ describe('README.md', () => {
   });
 
   test('every command in the tour has its docs page', () => {
-    for (const page of ['sbom', 'inventory', 'version', 'cache', 'targets', 'limits', 'development']) {
+    for (const page of [
+      'image',
+      'db',
+      'report',
+      'filters',
+      'risk',
+      'sbom-scan',
+      'config',
+      'rbac',
+      'netpol',
+      'sbom',
+      'inventory',
+      'version',
+      'cache',
+      'targets',
+      'limits',
+      'development',
+    ]) {
       assert.ok(existsSync(join(repo, 'docs', `${page}.md`)), `docs/${page}.md`);
       assert.ok(readme.includes(`docs/${page}.md`), `README links docs/${page}.md`);
     }
