@@ -59,6 +59,8 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
     } else {
       const ecosystems = detector.ecosystems(os, available);
       const withData = ecosystems.filter((e) => available.has(e));
+      const names = osPackages.filter((p) => p.type === detector.packageType).map((p) => detector.matchKey(p).name);
+      for (const e of withData) db.prefetchAffected(e, names);
       for (const p of osPackages) {
         if (p.type !== detector.packageType) {
           skip('unknown-ecosystem', `${p.type} on ${os.family}`, `${p.name}@${p.version}`);
@@ -83,6 +85,15 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
   }
 
   // Language packages: one result per file that lists them (lockfile, installed metadata).
+  const langNames = new Map<string, string[]>();
+  for (const p of inventory.packages) {
+    const ecosystem = isOSPackageType(p.type) ? undefined : LANG_ECOSYSTEMS[p.type as LangPackageType];
+    if (!ecosystem || !available.has(ecosystem)) continue;
+    const list = langNames.get(ecosystem);
+    if (list) list.push(langMatchName(p));
+    else langNames.set(ecosystem, [langMatchName(p)]);
+  }
+  for (const [ecosystem, names] of langNames) db.prefetchAffected(ecosystem, names);
   const byFile = new Map<string, Package[]>();
   for (const p of inventory.packages) {
     if (isOSPackageType(p.type)) continue;

@@ -138,6 +138,10 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
     'SELECT advisory_id, source, ranges, versions, status, severity, note FROM affected WHERE ecosystem = ? AND package = ? ORDER BY advisory_id, source, seq',
   );
   qAffected.setReturnArrays(true);
+  const qAffectedMany: StatementSync = db.prepare(
+    'SELECT package, advisory_id, source, ranges, versions, status, severity, note FROM affected WHERE ecosystem = ? AND package IN (SELECT value FROM json_each(?)) ORDER BY package, advisory_id, source, seq',
+  );
+  qAffectedMany.setReturnArrays(true);
   const qPackages = db.prepare('SELECT DISTINCT package FROM affected WHERE ecosystem = ?');
   // Most look-ups are misses (packages without records): one set of names per ecosystem, loaded
   // on first use, answers those without a query.
@@ -162,6 +166,22 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   const qEpss = db.prepare('SELECT * FROM epss WHERE cve = ?');
   const cache = new Map<string, AffectedEntry[]>();
   let ecosystems: Set<string> | undefined;
+
+  const toEntry = (ecosystem: string, pkg: string, r: AffectedTuple): AffectedEntry => {
+    const [advisoryId, source, ranges, versions, status, severity, note] = r;
+    const e: AffectedEntry = {
+      advisoryId,
+      source,
+      ecosystem,
+      package: pkg,
+      ranges: JSON.parse(ranges) as AffectedRange[],
+      versions: versions === '[]' ? [] : (JSON.parse(versions) as string[]),
+    };
+    if (status !== null) e.status = status as AdvisoryStatus;
+    if (severity !== null) e.severity = severity;
+    if (note !== null) e.note = note;
+    return e;
+  };
 
   const toAdvisory = (r: AdvisoryRow): Advisory => {
     const a: Advisory = {
@@ -191,23 +211,24 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
       if (hit) return hit;
       if (!known(ecosystem, pkg)) return [];
       const rows = qAffected.all(ecosystem, pkg) as unknown as AffectedTuple[];
-      const out = rows.map(([advisoryId, source, ranges, versions, status, severity, note]) => {
-        const e: AffectedEntry = {
-          advisoryId,
-          source,
-          ecosystem,
-          package: pkg,
-          ranges: JSON.parse(ranges) as AffectedRange[],
-          versions: versions === '[]' ? [] : (JSON.parse(versions) as string[]),
-        };
-        if (status !== null) e.status = status as AdvisoryStatus;
-        if (severity !== null) e.severity = severity;
-        if (note !== null) e.note = note;
-        return e;
-      });
+      const out = rows.map((r) => toEntry(ecosystem, pkg, r));
       if (cache.size >= CACHE_MAX) cache.clear();
       cache.set(key, out);
       return out;
+    },
+    prefetchAffected(ecosystem, packages) {
+      const wanted = [...new Set(packages)].filter((p) => !cache.has(`${ecosystem}\0${p}`) && known(ecosystem, p));
+      if (wanted.length === 0 || wanted.length + cache.size > CACHE_MAX) return;
+      const grouped = new Map<string, AffectedEntry[]>();
+      for (const p of wanted) grouped.set(p, []);
+      for (const row of qAffectedMany.all(ecosystem, JSON.stringify(wanted)) as unknown as [
+        string,
+        ...AffectedTuple,
+      ][]) {
+        const [pkg, ...rest] = row;
+        grouped.get(pkg)?.push(toEntry(ecosystem, pkg, rest as AffectedTuple));
+      }
+      for (const [p, entries] of grouped) cache.set(`${ecosystem}\0${p}`, entries);
     },
     ecosystems() {
       ecosystems ??= new Set(

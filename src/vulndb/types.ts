@@ -87,6 +87,8 @@ export interface VulnDbReader {
   readonly sources: SourceInfo[];
   /** Every entry for one package in one ecosystem (exact, case-sensitive after normalisation). */
   affected(ecosystem: string, pkg: string): AffectedEntry[];
+  /** Load the entries of many packages of one ecosystem in one statement, so later `affected` calls are served from memory. */
+  prefetchAffected(ecosystem: string, packages: readonly string[]): void;
   /** Which ecosystems have any entry (to tell "no data for this distro" from "no findings"). */
   ecosystems(): Set<string>;
   advisory(id: string): Advisory | undefined;
