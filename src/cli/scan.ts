@@ -5,6 +5,7 @@ import type { FilterOptions } from '../detect/filters/apply.ts';
 import { loadIgnoreFile } from '../detect/filters/ignorefile/index.ts';
 import { parseSeverities } from '../detect/filters/severity.ts';
 import { loadVex } from '../detect/filters/vex/index.ts';
+import { checkImageConfig } from '../misconfig/image-config/index.ts';
 import { findReportWriter, reportFormatNames } from '../report/api.ts';
 import { inventoryTarget } from '../scan/service.ts';
 import type { InventoryResult } from '../scan/types.ts';
@@ -26,6 +27,7 @@ interface ScanFlags extends TargetFlags {
   ignorefile: string;
   vex: string[];
   exitCode: string;
+  scanners: string;
 }
 
 function addScanOptions(cmd: Command): Command {
@@ -47,7 +49,12 @@ function addScanOptions(cmd: Command): Command {
         (v: string, p: string[]) => [...p, v],
         [],
       )
-      .option('--exit-code <n>', 'exit with this status when findings remain after filtering', '0'),
+      .option('--exit-code <n>', 'exit with this status when findings remain after filtering', '0')
+      .option(
+        '--scanners <list>',
+        'what to check: vuln, config (the image configuration: user, HEALTHCHECK, secrets in ENV...)',
+        'vuln,config',
+      ),
   );
 }
 
@@ -99,6 +106,16 @@ async function runScan(flags: ScanFlags, inventorize: Inventorize): Promise<void
   if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) {
     throw new BollardError('USAGE', `--exit-code: "${flags.exitCode}" is not a number from 0 to 255`);
   }
+  const scanners = new Set(
+    flags.scanners
+      .split(',')
+      .map((x) => x.trim().toLowerCase())
+      .filter(Boolean),
+  );
+  for (const sc of scanners) {
+    if (sc !== 'vuln' && sc !== 'config')
+      throw new BollardError('USAGE', `--scanners: unknown scanner "${sc}" (use vuln, config)`);
+  }
   const filters: FilterOptions = {};
   if (flags.severity) filters.severities = parseSeverities(flags.severity);
   if (flags.ignoreUnfixed) filters.ignoreUnfixed = true;
@@ -109,7 +126,7 @@ async function runScan(flags: ScanFlags, inventorize: Inventorize): Promise<void
   if (ignore) filters.ignore = ignore;
   if (flags.vex.length > 0) filters.vex = flags.vex.map((p) => loadVex(p));
   // Open the database first: a scan without data must say so before doing any work.
-  const db = openVulnDb(resolveDbPath(flags.db, flags.cacheDir));
+  const db = scanners.has('vuln') ? openVulnDb(resolveDbPath(flags.db, flags.cacheDir)) : undefined;
   const ctx = commandContext(flags);
   try {
     const inv = await inventorize(ctx.inventoryOptions);
@@ -118,6 +135,17 @@ async function runScan(flags: ScanFlags, inventorize: Inventorize): Promise<void
       ...(ignore ? { ignoreFilePath: ignorePath } : {}),
       vexPaths: flags.vex,
     });
+    if (!scanners.has('vuln'))
+      report.results = report.results.filter((r) => r.class !== 'os-pkgs' && r.class !== 'lang-pkgs');
+    // The image's own configuration (CIS Docker 4.x): runs as root, no HEALTHCHECK, secrets in ENV...
+    if (scanners.has('config') && inv.target.image) {
+      const checked = checkImageConfig(inv, inv.target.image.config);
+      const wanted = new Set(report.filters.severities);
+      checked.misconfigurations = checked.misconfigurations?.filter(
+        (m) => m.status !== 'failed' || wanted.has(m.severity),
+      );
+      report.results.push(checked);
+    }
     ctx.dispose();
     if (report.db?.stale) {
       ctx.logger.warn('the vulnerability database is stale: run "bollard db update"', { ageHours: report.db.ageHours });
@@ -129,6 +157,6 @@ async function runScan(flags: ScanFlags, inventorize: Inventorize): Promise<void
     if (exitCode !== 0 && countFailing(report) > 0) requestExitCode(exitCode);
   } finally {
     ctx.dispose();
-    db.close();
+    db?.close();
   }
 }

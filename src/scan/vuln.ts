@@ -22,9 +22,15 @@ export interface VulnReportOptions {
  * Turn an inventory into a vulnerability report: match, enrich, filter, summarise. The report
  * carries the database it used, what was filtered or suppressed, and what could not be matched.
  */
-export function vulnerabilityReport(inv: InventoryResult, db: VulnDbReader, options: VulnReportOptions = {}): Report {
+export function vulnerabilityReport(
+  inv: InventoryResult,
+  db: VulnDbReader | undefined,
+  options: VulnReportOptions = {},
+): Report {
   const now = options.now ?? new Date();
-  const detected = detectVulnerabilities(inv.inventory, db);
+  // Without a database (a configuration-only scan) there are no package results at all, so nothing
+  // reads as "no vulnerabilities".
+  const detected = db ? detectVulnerabilities(inv.inventory, db) : { results: [], unmatched: [] };
   const filters: FilterOptions = { ...options.filters };
   // VEX statements about the image (with subcomponents) apply only to the artifact they name.
   const self = inv.target.purl ?? (inv.target.image ? imagePurl(inv.target.image) : undefined);
@@ -45,7 +51,7 @@ export function vulnerabilityReport(inv: InventoryResult, db: VulnDbReader, opti
     createdAt: now.toISOString(),
     target: inv.target,
     ...(inv.inventory.os ? { os: inv.inventory.os } : {}),
-    db: dbSummary(db, now),
+    ...(db ? { db: dbSummary(db, now) } : {}),
     results,
     unmatched: detected.unmatched,
     expiredIgnores,
