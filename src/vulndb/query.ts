@@ -165,6 +165,8 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   let kevAll: Map<string, KevEntry> | undefined;
   const qEpss = db.prepare('SELECT * FROM epss WHERE cve = ?');
   const cache = new Map<string, AffectedEntry[]>();
+  // Records by id for advisoriesById: a server keeps the reader open across scans.
+  const advisoryCache = new Map<string, Advisory | null>();
   let ecosystems: Set<string> | undefined;
 
   const toEntry = (ecosystem: string, pkg: string, r: AffectedTuple): AffectedEntry => {
