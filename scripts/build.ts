@@ -1,7 +1,7 @@
 // Compile src/ to dist/ (JavaScript + declarations) for the package's programmatic API.
 // The CLI in a checkout runs the TypeScript sources directly; dist/ is what `import 'bollard'` loads.
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -13,4 +13,11 @@ if (!existsSync(tsc)) {
 }
 rmSync(`${root}dist`, { recursive: true, force: true });
 const r = spawnSync(process.execPath, [tsc, '-p', `${root}tsconfig.json`], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+if (r.status !== 0) process.exit(r.status ?? 1);
+// Data files the code reads next to itself at run time (the shipped Falco rules and their licence).
+for (const dir of ['runtime/rules/upstream', 'runtime/rules/bollard']) {
+  cpSync(`${root}src/${dir}`, `${root}dist/${dir}`, {
+    recursive: true,
+    filter: (src) => !src.endsWith('.ts') && !src.includes('__fixtures__'),
+  });
+}

@@ -9,6 +9,7 @@ import { takeRequestedExitCode } from './exit.ts';
 import { inventoryCommand } from './inventory.ts';
 import { netpolCommand } from './netpol.ts';
 import { rbacCommand } from './rbac.ts';
+import { runtimeCommand } from './runtime.ts';
 import { sbomCommand } from './sbom.ts';
 import { imageCommand, rootfsCommand, sbomScanCommand } from './scan.ts';
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   program.addCommand(configCommand());
   program.addCommand(rbacCommand());
   program.addCommand(netpolCommand());
+  program.addCommand(runtimeCommand());
   program.addCommand(cacheCommand());
   program
     .command('version')

@@ -258,12 +258,25 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
     },
     advisoriesById(ids) {
       const out = new Map<string, Advisory>();
-      if (ids.length === 0) return out;
-      for (const r of qAdvisoryMany.all(JSON.stringify(ids)) as unknown as AdvisoryRow[]) {
+      const missing: string[] = [];
+      for (const id of ids) {
+        const hit = advisoryCache.get(id);
+        if (hit === undefined) missing.push(id);
+        else if (hit) out.set(id, hit);
+      }
+      if (missing.length === 0) return out;
+      const found = new Map<string, Advisory>();
+      for (const r of qAdvisoryMany.all(JSON.stringify(missing)) as unknown as AdvisoryRow[]) {
         // The same id from several sources: prefer OSV's record, as advisory() does.
-        const prev = out.get(r.id);
+        const prev = found.get(r.id);
         if (!prev || (prev.source !== 'osv' && (r.source === 'osv' || r.source < prev.source)))
-          out.set(r.id, toAdvisory(r));
+          found.set(r.id, toAdvisory(r));
+      }
+      if (advisoryCache.size + missing.length > CACHE_MAX) advisoryCache.clear();
+      for (const id of missing) {
+        const a = found.get(id);
+        advisoryCache.set(id, a ?? null);
+        if (a) out.set(id, a);
       }
       return out;
     },

@@ -52,6 +52,7 @@ describe('README.md', () => {
       'config',
       'rbac',
       'netpol',
+      'runtime',
       'sbom',
       'inventory',
       'version',
