@@ -60,13 +60,20 @@ await main(() => {
     );
     reportFigure({
       name: 'db-import',
-      summary: `db import of the shared vuln data ${ms(r.ms)} for ${records} records: ratio ${ratio.toFixed(2)} of the 10 s bound; ${LOOKUPS} affected() look-ups ${lookupMs.toFixed(1)} ms`,
+      summary: `db import of the shared vuln data ${ms(r.ms)} for ${records} records: ratio ${ratio.toFixed(2)} of the 10 s bound`,
       ratio,
       target: '<= 1',
-      pass: ratio <= 1 && lookupMs < LOOKUP_BOUND_MS,
-      details: { importMs: r.ms, records, counts, lookups: LOOKUPS, lookupMs, inputs },
+      pass: ratio <= 1,
+      details: { importMs: r.ms, records, counts, inputs },
     });
-    if (!(ratio <= 1 && lookupMs < LOOKUP_BOUND_MS)) process.exitCode = 1;
+    // The look-ups are one part of matching (bench/match.ts holds the issue's bound): reported, not judged here.
+    reportFigure({
+      name: 'db-lookups',
+      summary: `${LOOKUPS} cold affected() look-ups (half misses) in ${lookupMs.toFixed(1)} ms: ratio ${(lookupMs / LOOKUP_BOUND_MS).toFixed(2)} of a ${LOOKUP_BOUND_MS} ms budget`,
+      ratio: lookupMs / LOOKUP_BOUND_MS,
+      details: { lookups: LOOKUPS, lookupMs, found },
+    });
+    if (ratio > 1) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
