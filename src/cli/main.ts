@@ -19,6 +19,8 @@ export function buildProgram(): Command {
     .description('Bollard: container security from build to run')
     .version(VERSION, '-v, --version', 'print the version')
     .showHelpAfterError('(run with --help for usage)')
+    // Options after a subcommand belong to it (runtime and runtime replay share flag names).
+    .enablePositionalOptions()
     .configureOutput({ outputError: (s, write) => write(s) })
     .exitOverride();
   program.addCommand(imageCommand());

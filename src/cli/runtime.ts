@@ -293,7 +293,10 @@ function rulesCommand(): Command {
 }
 
 export function runtimeCommand(): Command {
+  // Positional options: `runtime replay --source k8s_audit FILE` gives --source to replay, not to
+  // the sensor command that shares the flag.
   const cmd = new Command('runtime')
+    .enablePositionalOptions()
     .description('runtime security: an eBPF sensor (root) or the Kubernetes audit source, evaluated with Falco rules')
     .addOption(
       new Option('--docker-host <url>', 'container engine API for enrichment and responders').env('DOCKER_HOST'),

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runCli } from '../../src/cli/main.ts';
 import { runtimeCommand } from '../../src/cli/runtime.ts';
 import { expectCode } from '../helpers/errors.ts';
 
@@ -51,6 +52,22 @@ describe('bollard runtime replay / rules', () => {
     );
     assert.equal(lines[0]?.source, 'k8s_audit');
     assert.equal(lines[0]?.priority, 'Warning');
+  });
+
+  test('through the whole CLI, flags after `replay` belong to replay', async () => {
+    const out = join(work, 'alerts-cli.jsonl');
+    const code = await runCli([
+      'runtime',
+      'replay',
+      '--source',
+      'k8s_audit',
+      fixture('k8s-audit-attacks.jsonl'),
+      '-o',
+      out,
+      '-q',
+    ]);
+    assert.equal(code, 0);
+    assert.equal(readFileSync(out, 'utf8').trim().split('\n').length, 5);
   });
 
   test('--rules applies files in order (a later file appends to an upstream list) and --min-priority filters', async () => {
