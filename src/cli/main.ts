@@ -12,6 +12,15 @@ import { rbacCommand } from './rbac.ts';
 import { runtimeCommand } from './runtime.ts';
 import { sbomCommand } from './sbom.ts';
 import { imageCommand, rootfsCommand, sbomScanCommand } from './scan.ts';
+import {
+  attestCommand,
+  keygenCommand,
+  signBlobCommand,
+  signCommand,
+  verifyAttestationCommand,
+  verifyBlobCommand,
+  verifyCommand,
+} from './sign.ts';
 
 /** The command tree. One file per verb; each parses flags, calls a service and picks a writer. */
 export function buildProgram(): Command {
@@ -29,6 +38,13 @@ export function buildProgram(): Command {
   program.addCommand(dbCommand());
   program.addCommand(sbomCommand());
   program.addCommand(inventoryCommand());
+  program.addCommand(keygenCommand());
+  program.addCommand(signCommand());
+  program.addCommand(verifyCommand());
+  program.addCommand(attestCommand());
+  program.addCommand(verifyAttestationCommand());
+  program.addCommand(signBlobCommand());
+  program.addCommand(verifyBlobCommand());
   program.addCommand(configCommand());
   program.addCommand(rbacCommand());
   program.addCommand(netpolCommand());

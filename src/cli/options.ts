@@ -28,7 +28,7 @@ export function addTargetOptions(cmd: Command): Command {
     .option('--platform <os/arch[/variant]>', 'platform to pick from a multi-platform image (default: this machine)')
     .option('--insecure', 'allow plain HTTP and unverified TLS for registries that are not on loopback')
     .addOption(new Option('--username <name>', 'registry user name').env('BOLLARD_USERNAME'))
-    .addOption(new Option('--password <secret>', 'registry password').env('BOLLARD_PASSWORD'))
+    .addOption(new Option('--password <secret>', 'registry password').env('BOLLARD_REGISTRY_PASSWORD'))
     .addOption(new Option('--registry-token <token>', 'registry bearer token').env('BOLLARD_REGISTRY_TOKEN'))
     .addOption(
       new Option('--docker-host <url>', 'container engine API (unix:///path.sock or tcp://host:port)').env(

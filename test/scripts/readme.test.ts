@@ -53,6 +53,7 @@ describe('README.md', () => {
       'rbac',
       'netpol',
       'runtime',
+      'signing',
       'sbom',
       'inventory',
       'version',
