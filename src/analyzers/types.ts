@@ -57,6 +57,12 @@ export interface Package {
   vendor?: string;
   /** Names of packages this one depends on, as the database records them (for the dependency graph). */
   dependsOn?: string[];
+  /** Language packages: a direct dependency of the project (false: only through another package); absent when unknown. */
+  direct?: boolean;
+  /** Language packages: needed only for development (npm devDependencies, Poetry/Composer dev groups); absent when unknown. */
+  dev?: boolean;
+  /** Language packages: integrity hash as the lockfile or build info records it (npm `sha512-…`, Go `h1:…`). */
+  integrity?: string;
   /** The database file that lists the package, and the layer that introduced it (set by the applier). */
   location: Location;
   /** purl, set once the OS is known (see sbom/purl.ts). */

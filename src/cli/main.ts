@@ -6,6 +6,7 @@ import { cacheCommand } from './cache.ts';
 import { configCommand } from './config.ts';
 import { dbCommand } from './db.ts';
 import { takeRequestedExitCode } from './exit.ts';
+import { fsCommand } from './fs.ts';
 import { inventoryCommand } from './inventory.ts';
 import { netpolCommand } from './netpol.ts';
 import { rbacCommand } from './rbac.ts';
@@ -34,6 +35,7 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(imageCommand());
   program.addCommand(rootfsCommand());
+  program.addCommand(fsCommand());
   program.addCommand(sbomScanCommand());
   program.addCommand(dbCommand());
   program.addCommand(sbomCommand());

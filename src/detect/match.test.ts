@@ -264,3 +264,19 @@ describe('severity and risk', () => {
     assert.ok(riskScore({ severity: 'CRITICAL', cvss: [] }) <= 100);
   });
 });
+
+describe('resultTargetOf', () => {
+  test('installed packages group by the directory that holds them; lockfiles and binaries stand alone', async () => {
+    const { resultTargetOf } = await import('./match.ts');
+    assert.equal(resultTargetOf('app/node_modules/lodash/package.json'), 'app/node_modules');
+    assert.equal(resultTargetOf('app/node_modules/a/node_modules/b/package.json'), 'app/node_modules');
+    assert.equal(
+      resultTargetOf('usr/lib/python3/dist-packages/requests-2.28.1.dist-info/METADATA'),
+      'usr/lib/python3/dist-packages',
+    );
+    assert.equal(resultTargetOf('usr/lib/python3/dist-packages/six.egg-info'), 'usr/lib/python3/dist-packages');
+    assert.equal(resultTargetOf('usr/share/java/slf4j-api.jar'), 'usr/share/java');
+    assert.equal(resultTargetOf('app/package-lock.json'), 'app/package-lock.json');
+    assert.equal(resultTargetOf('usr/bin/skopeo'), 'usr/bin/skopeo');
+  });
+});

@@ -97,7 +97,7 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
   const byFile = new Map<string, Package[]>();
   for (const p of inventory.packages) {
     if (isOSPackageType(p.type)) continue;
-    const k = `${p.type}\0${p.location.path}`;
+    const k = `${p.type}\0${resultTargetOf(p.location.path)}`;
     const list = byFile.get(k);
     if (list) list.push(p);
     else byFile.set(k, [p]);
@@ -142,6 +142,23 @@ interface MatchContext {
 /** Debian's security-support lists state a package's support, not a vulnerability. */
 function isSupportEntry(entry: AffectedEntry): boolean {
   return entry.source.startsWith('debian-security-support');
+}
+
+/**
+ * The result a language package is reported under: its lockfile or binary; installed packages
+ * (one metadata file each) are grouped by the directory that holds them, as a person reads them:
+ * `app/node_modules`, `usr/lib/python3/dist-packages`, `usr/share/java`.
+ */
+export function resultTargetOf(path: string): string {
+  const nm = path.indexOf('node_modules/');
+  if (nm >= 0 && path.endsWith('/package.json')) return path.slice(0, nm + 'node_modules'.length);
+  const m = /^(.*?)\/[^/]+\.(?:dist-info|egg-info)(?:\/|$)/.exec(path);
+  if (m) return m[1] ?? path;
+  if (/\.(?:jar|war|ear|par)$/i.test(path) || /\/specifications\/[^/]+\.gemspec$/.test(path)) {
+    const slash = path.lastIndexOf('/');
+    return slash > 0 ? path.slice(0, slash) : path;
+  }
+  return path;
 }
 
 /** A package's applicable records, turned into findings once every package's records are fetched. */

@@ -49,6 +49,7 @@ describe('README.md', () => {
       'filters',
       'risk',
       'sbom-scan',
+      'languages',
       'config',
       'rbac',
       'netpol',
