@@ -145,12 +145,12 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   const qPackages = db.prepare('SELECT DISTINCT package FROM affected WHERE ecosystem = ?');
   // Most look-ups are misses (packages without records): one set of names per ecosystem, loaded
   // on first use, answers those without a query.
-  const packages = new Map<string, Set<string>>();
+  const packageNames = new Map<string, Set<string>>();
   const known = (ecosystem: string, pkg: string): boolean => {
-    let set = packages.get(ecosystem);
+    let set = packageNames.get(ecosystem);
     if (!set) {
       set = new Set((qPackages.all(ecosystem) as unknown as { package: string }[]).map((r) => r.package));
-      packages.set(ecosystem, set);
+      packageNames.set(ecosystem, set);
     }
     return set.has(pkg);
   };
