@@ -1,5 +1,6 @@
 import type { LayerRef } from '../artifact/types.ts';
 import type { LayerEntry } from '../layer/types.ts';
+import type { SecretMatch } from '../secrets/types.ts';
 import type { Limits } from '../util/limits.ts';
 import type { TempRoot } from '../util/tempdir.ts';
 
@@ -76,7 +77,12 @@ export type AnalysisItem =
   /** Files owned by one package (dpkg `info/<pkg>.list`), attached after squashing. */
   | { kind: 'owned-files'; analyzer: string; path: string; packageName: string; arch?: string; files: string[] }
   /** Licences found for one package outside its database record (dpkg copyright files). */
-  | { kind: 'license'; analyzer: string; path: string; packageName: string; licenses: string[] };
+  | { kind: 'license'; analyzer: string; path: string; packageName: string; licenses: string[] }
+  /**
+   * Secrets found in one file of one layer (#7). `file` is the file's path; `path` is made unique per
+   * layer (see src/secrets/analyzer.ts), so squashing never drops a file a later layer deletes.
+   */
+  | { kind: 'secrets'; analyzer: string; path: string; file: string; secrets: SecretMatch[] };
 
 /** A problem that did not stop the scan: counted and reported, never silent. */
 export interface Warning {

@@ -7,6 +7,7 @@ import { parseSeverities } from '../detect/filters/severity.ts';
 import { loadVex } from '../detect/filters/vex/index.ts';
 import { checkImageConfig } from '../misconfig/image-config/index.ts';
 import { findReportWriter, reportFormatNames } from '../report/api.ts';
+import { prepareExtraScans } from '../scan/extras.ts';
 import { inventoryTarget } from '../scan/service.ts';
 import type { InventoryResult } from '../scan/types.ts';
 import { countFailing, vulnerabilityReport } from '../scan/vuln.ts';
@@ -28,7 +29,12 @@ export interface ScanFlags extends TargetFlags {
   vex: string[];
   exitCode: string;
   scanners: string;
+  secretConfig?: string;
+  licensePolicy?: string;
 }
+
+/** Scanners of `--scanners` (Trivy's names). */
+export const SCANNERS = ['vuln', 'config', 'secret', 'license'] as const;
 
 export function addScanOptions(cmd: Command): Command {
   return addTargetOptions(
@@ -52,9 +58,11 @@ export function addScanOptions(cmd: Command): Command {
       .option('--exit-code <n>', 'exit with this status when findings remain after filtering', '0')
       .option(
         '--scanners <list>',
-        'what to check: vuln, config (the image configuration: user, HEALTHCHECK, secrets in ENV...)',
-        'vuln,config',
-      ),
+        'what to check: vuln, config (the image configuration: user, HEALTHCHECK...), secret (files of every layer, ENV, LABEL, history), license',
+        'vuln,config,secret',
+      )
+      .option('--secret-config <file>', 'custom secret rules, allow-lists and disabled rules (YAML, docs/secrets.md)')
+      .option('--license-policy <file>', 'licence policy: forbidden, restricted, allowed (YAML, docs/licenses.md)'),
   );
 }
 
@@ -113,8 +121,8 @@ export async function runScan(flags: ScanFlags, inventorize: Inventorize): Promi
       .filter(Boolean),
   );
   for (const sc of scanners) {
-    if (sc !== 'vuln' && sc !== 'config')
-      throw new BollardError('USAGE', `--scanners: unknown scanner "${sc}" (use vuln, config)`);
+    if (!(SCANNERS as readonly string[]).includes(sc))
+      throw new BollardError('USAGE', `--scanners: unknown scanner "${sc}" (use ${SCANNERS.join(', ')})`);
   }
   const filters: FilterOptions = {};
   if (flags.severity) filters.severities = parseSeverities(flags.severity);
@@ -127,9 +135,15 @@ export async function runScan(flags: ScanFlags, inventorize: Inventorize): Promi
   if (flags.vex.length > 0) filters.vex = flags.vex.map((p) => loadVex(p));
   // Open the database first: a scan without data must say so before doing any work.
   const db = scanners.has('vuln') ? openVulnDb(resolveDbPath(flags.db, flags.cacheDir)) : undefined;
+  const extras = prepareExtraScans({
+    secret: scanners.has('secret'),
+    license: scanners.has('license'),
+    ...(flags.secretConfig ? { secretConfig: flags.secretConfig } : {}),
+    ...(flags.licensePolicy ? { licensePolicy: flags.licensePolicy } : {}),
+  });
   const ctx = commandContext(flags);
   try {
-    const inv = await inventorize(ctx.inventoryOptions);
+    const inv = await inventorize({ ...ctx.inventoryOptions, analyzers: extras.analyzers });
     const report = vulnerabilityReport(inv, db, {
       filters,
       ...(ignore ? { ignoreFilePath: ignorePath } : {}),
@@ -146,6 +160,8 @@ export async function runScan(flags: ScanFlags, inventorize: Inventorize): Promi
       );
       report.results.push(checked);
     }
+    // Secrets of every layer and of the image config; licences of every package (#7).
+    const extraFailing = extras.finish(inv, report);
     ctx.dispose();
     if (report.db?.stale) {
       ctx.logger.warn('the vulnerability database is stale: run "bollard db update"', { ageHours: report.db.ageHours });
@@ -154,7 +170,7 @@ export async function runScan(flags: ScanFlags, inventorize: Inventorize): Promi
     const color = toTerminal && !process.env.NO_COLOR && process.env.TERM !== 'dumb';
     const width = toTerminal ? process.stdout.columns : undefined;
     await writeOutput(writer.write(report, { inventory: inv, color, ...(width ? { width } : {}) }), flags.output);
-    if (exitCode !== 0 && countFailing(report) > 0) requestExitCode(exitCode);
+    if (exitCode !== 0 && countFailing(report) + extraFailing > 0) requestExitCode(exitCode);
   } finally {
     ctx.dispose();
     db?.close();

@@ -1,6 +1,8 @@
 import type { OSInfo, Warning } from '../analyzers/types.ts';
 import type { Severity, Unmatched, VulnFinding } from '../detect/types.ts';
+import type { LicenseFinding } from '../licenses/types.ts';
 import type { AnalyzerCoverage, ScanTarget } from '../scan/types.ts';
+import type { SecretFinding } from '../secrets/types.ts';
 import type { SourceInfo } from '../vulndb/types.ts';
 
 /**
@@ -35,12 +37,16 @@ export interface MisconfigFinding {
 export interface ReportResult {
   /** What was scanned: `debian 12.15 (os packages)`, `app/package-lock.json`, `Dockerfile`. */
   target: string;
-  class: 'os-pkgs' | 'lang-pkgs' | 'config' | 'image-config';
+  class: 'os-pkgs' | 'lang-pkgs' | 'config' | 'image-config' | 'secret' | 'license' | 'license-file';
   /** Ecosystem or file type: `debian`, `npm`, `dockerfile`, `kubernetes`. */
   type: string;
   packages?: number;
   vulnerabilities?: VulnFinding[];
   misconfigurations?: MisconfigFinding[];
+  /** Secrets found in one file or in the image configuration (#7); redacted, never the secret itself. */
+  secrets?: SecretFinding[];
+  /** Licences of packages (`license`) or of source file headers (`license-file`) (#7). */
+  licenses?: LicenseFinding[];
   /** Packages whose distribution limits or ended security support (Debian's security-support lists). */
   supportNotices?: SupportNotice[];
 }

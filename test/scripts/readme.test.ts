@@ -50,6 +50,8 @@ describe('README.md', () => {
       'risk',
       'sbom-scan',
       'languages',
+      'secrets',
+      'licenses',
       'config',
       'rbac',
       'netpol',

@@ -148,6 +148,41 @@ function checkSection(r: ReportResult): string {
   )}`;
 }
 
+function secretSection(r: ReportResult): string {
+  const list = r.secrets ?? [];
+  const rows = list.map((f) => [
+    td(f.ruleId),
+    td(sev(f.severity), { raw: true, v: SEV_RANK[f.severity] }),
+    td(f.title),
+    td(
+      `${f.file}:${f.startLine}${f.endLine !== f.startLine ? `-${f.endLine}` : ''}${f.resource ? ` ${f.resource.name}/${f.resource.key}` : ''}`,
+    ),
+    td(f.layer ? `${f.layer.index} ${f.layer.diffId.slice(7, 19)}` : ''),
+    td(`<code>${htmlEscape(f.match)} ${htmlEscape(f.hash)}</code>`, { raw: true }),
+  ]);
+  return `<h3>${htmlEscape(r.target)} <span class="muted">(secrets)</span></h3>\n<p>Total: ${list.length}</p>\n${table(
+    ['Rule', 'Severity', 'Title', 'Location', 'Layer', 'Match (redacted)'],
+    rows,
+  )}`;
+}
+
+function licenseSection(r: ReportResult): string {
+  const list = r.licenses ?? [];
+  const rows = list.map((l) => [
+    td(l.source === 'header' ? `${l.file ?? ''}:${l.line ?? ''}` : `${l.package ?? ''} ${l.version ?? ''}`),
+    td(l.declared || '(none stated)'),
+    td(l.spdx ?? '-'),
+    td(l.category),
+    td(l.policy ?? ''),
+    td(sev(l.severity), { raw: true, v: SEV_RANK[l.severity] }),
+  ]);
+  const unknown = list.filter((l) => l.unknown).length;
+  return `<h3>${htmlEscape(r.target)} <span class="muted">(licences)</span></h3>\n<p>Total: ${list.length}; not normalised to SPDX: ${unknown}</p>\n${table(
+    [r.class === 'license-file' ? 'File' : 'Package', 'Licence', 'SPDX', 'Category', 'Policy', 'Severity'],
+    rows,
+  )}`;
+}
+
 function suppressedSection(report: Report): string {
   const vulns = report.results.flatMap(suppressedVulns).sort(compareFindings);
   const checks = report.results
@@ -265,7 +300,15 @@ export function writeHtml(report: Report): string {
     .map(([k, v]) => `<dt>${htmlEscape(k)}</dt><dd>${htmlEscape(v)}</dd>`)
     .join('');
   const results = report.results
-    .map((r) => (isVulnResult(r) || r.vulnerabilities ? vulnSection(report, r) : checkSection(r)))
+    .map((r) =>
+      r.class === 'secret'
+        ? secretSection(r)
+        : r.class === 'license' || r.class === 'license-file'
+          ? licenseSection(r)
+          : isVulnResult(r) || r.vulnerabilities
+            ? vulnSection(report, r)
+            : checkSection(r),
+    )
     .join('\n');
   const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src 'none'; base-uri 'none'; form-action 'none'`;
   const body = [

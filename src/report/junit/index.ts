@@ -1,4 +1,6 @@
 import type { VulnFinding } from '../../detect/types.ts';
+import type { LicenseFinding } from '../../licenses/types.ts';
+import type { SecretFinding } from '../../secrets/types.ts';
 import {
   compareChecks,
   compareFindings,
@@ -134,6 +136,42 @@ function checkCase(classname: string, m: MisconfigFinding): Case {
   return c;
 }
 
+function secretCase(classname: string, f: SecretFinding): Case {
+  const where = `${oneLine(f.file)}:${f.startLine}${f.layer ? ` (layer ${f.layer.index})` : ''}`;
+  const c: Case = {
+    classname,
+    name: `${oneLine(f.ruleId)} ${where}`,
+    outcome: {
+      kind: 'failure',
+      message: `${oneLine(f.ruleId)} ${f.severity} ${where}`,
+      type: f.severity,
+      text: `${oneLine(f.title)}: ${oneLine(f.match)} ${oneLine(f.hash)}`,
+    },
+  };
+  if (f.source === 'file' || f.source === 'kubernetes-secret') {
+    c.file = oneLine(f.file);
+    c.line = f.startLine;
+  }
+  return c;
+}
+
+/** A licence passes unless the policy forbids it (failure) or restricts it (failure too: it needs review). */
+function licenseCase(classname: string, l: LicenseFinding): Case {
+  const what =
+    l.source === 'header' ? `${oneLine(l.file)}:${l.line ?? ''}` : `${oneLine(l.package)}@${oneLine(l.version)}`;
+  const lic = oneLine(l.spdx ?? l.declared) || 'no licence stated';
+  const c: Case = { classname, name: `${what} ${lic}`, outcome: { kind: 'pass' } };
+  if (l.policy === 'forbidden' || l.policy === 'restricted') {
+    c.outcome = {
+      kind: 'failure',
+      message: `${lic} is ${l.policy}`,
+      type: l.severity,
+      text: `${what}: ${lic} (${l.category})`,
+    };
+  }
+  return c;
+}
+
 function suite(name: string, timestamp: string, cases: Case[], props: [string, string][] = []): string {
   const count = (k: Case['outcome']['kind']): number => cases.filter((c) => c.outcome.kind === k).length;
   const head = `  <testsuite${attrs([
@@ -171,7 +209,19 @@ export function writeJunit(report: Report): string {
       ['class', r.class],
       ['type', oneLine(r.type)],
     ];
-    if (isVulnResult(r) || r.vulnerabilities) {
+    if (r.class === 'secret') {
+      suites.push({
+        name: `${oneLine(r.target)} (secrets)`,
+        cases: (r.secrets ?? []).map((f) => secretCase(oneLine(r.target), f)),
+        props,
+      });
+    } else if (r.class === 'license' || r.class === 'license-file') {
+      suites.push({
+        name: `${oneLine(r.target)} (licences)`,
+        cases: (r.licenses ?? []).map((l) => licenseCase(oneLine(r.target), l)),
+        props,
+      });
+    } else if (isVulnResult(r) || r.vulnerabilities) {
       if (report.db) props.push(['db.builtAt', report.db.builtAt], ['db.ageHours', String(report.db.ageHours)]);
       suites.push({ name: oneLine(r.target), cases: vulnCases(report, r), props });
     } else {

@@ -1,4 +1,6 @@
 import type { Severity, VulnFinding } from '../../detect/types.ts';
+import type { LicenseFinding } from '../../licenses/types.ts';
+import type { SecretFinding } from '../../secrets/types.ts';
 import {
   advisoryUrl,
   BOLLARD_INFORMATION_URI,
@@ -209,6 +211,77 @@ function checkRule(ruleId: string, checks: MisconfigFinding[]): Rule {
   return rule;
 }
 
+function simpleRule(ruleId: string, name: string, title: string, sev: Severity, tags: string[], text: string): Rule {
+  const rule: Rule = {
+    id: ruleId,
+    name,
+    shortDescription: { text: title },
+    fullDescription: { text: title },
+    defaultConfiguration: { level: level(sev) },
+    help: { text, markdown: md(text) },
+    properties: { tags: [...new Set([...tags, sev])], precision: 'high' },
+  };
+  const score = SEVERITY_SCORE[sev];
+  if (score !== undefined) rule.properties['security-severity'] = score.toFixed(1);
+  return rule;
+}
+
+/** A secret: its rule, file, lines and layer; the message carries only the redacted match. */
+function secretResult(prefix: string, f: SecretFinding, ruleIndex: number): Result {
+  const inFile = f.source === 'file' || f.source === 'kubernetes-secret';
+  const where = f.layer ? ` (layer ${f.layer.index}, ${oneLine(f.layer.diffId)})` : '';
+  return {
+    ruleId: `secret/${oneLine(f.ruleId)}`,
+    ruleIndex,
+    level: level(f.severity),
+    kind: 'fail',
+    message: { text: `${oneLine(f.title)}: ${oneLine(f.match)} ${oneLine(f.hash)} in ${oneLine(f.file)}${where}` },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: {
+            uri: inFile ? joinUri(prefix, f.file) : joinUri(prefix, `.image-config/${f.file}`),
+            uriBaseId: 'ROOTPATH',
+          },
+          region: { startLine: Math.max(1, f.startLine), endLine: Math.max(1, f.endLine) },
+        },
+      },
+    ],
+    partialFingerprints: {
+      'bollard/v1': sha256Hex([f.ruleId, f.file, f.hash, String(f.layer?.index ?? '')].join('\0')),
+    },
+    properties: {
+      source: f.source,
+      hash: f.hash,
+      ...(f.layer ? { layer: f.layer.index, diffId: f.layer.diffId } : {}),
+    },
+  };
+}
+
+/** A licence a policy forbids or restricts (others are inventory, not results). */
+function licenseResult(prefix: string, l: LicenseFinding, ruleIndex: number): Result {
+  const what = l.source === 'header' ? oneLine(l.file) : `${oneLine(l.package)}@${oneLine(l.version)}`;
+  return {
+    ruleId: `license/${l.policy}`,
+    ruleIndex,
+    level: level(l.severity),
+    kind: 'fail',
+    message: {
+      text: `${what}: ${oneLine(l.spdx ?? l.declared) || 'no licence stated'} (${l.category}) is ${l.policy} by the licence policy`,
+    },
+    locations: [
+      {
+        physicalLocation: {
+          artifactLocation: { uri: joinUri(prefix, l.file ?? ''), uriBaseId: 'ROOTPATH' },
+          region: { startLine: Math.max(1, l.line ?? 1) },
+        },
+      },
+    ],
+    partialFingerprints: { 'bollard/v1': sha256Hex([l.policy, what, l.declared].join('\0')) },
+    properties: { category: l.category, declared: oneLine(l.declared), ...(l.spdx ? { spdx: l.spdx } : {}) },
+  };
+}
+
 function vulnMessage(f: VulnFinding): string {
   const lines = [
     `Package: ${oneLine(f.package.name)}`,
@@ -342,6 +415,43 @@ export function writeSarif(report: Report): string {
     }
     results.push(result);
   }
+
+  const secrets = report.results.flatMap((r) => r.secrets ?? []);
+  const secretRules = new Map<string, SecretFinding>();
+  for (const f of secrets) if (!secretRules.has(f.ruleId)) secretRules.set(f.ruleId, f);
+  for (const [secretId, f] of [...secretRules].sort((a, b) => compareStrings(a[0], b[0]))) {
+    ruleIndex.set(`s:${secretId}`, rules.length);
+    rules.push(
+      simpleRule(
+        `secret/${oneLine(secretId)}`,
+        'Secret',
+        oneLine(f.title),
+        f.severity,
+        ['secret', 'security', oneLine(f.category)],
+        `${oneLine(f.title)}: remove it from the image and revoke it.`,
+      ),
+    );
+  }
+  for (const f of secrets) results.push(secretResult(prefix, f, ruleIndex.get(`s:${f.ruleId}`) ?? 0));
+  const judged = report.results
+    .flatMap((r) => r.licenses ?? [])
+    .filter((l) => l.policy === 'forbidden' || l.policy === 'restricted');
+  for (const p of ['forbidden', 'restricted'] as const) {
+    const first = judged.find((l) => l.policy === p);
+    if (!first) continue;
+    ruleIndex.set(`l:${p}`, rules.length);
+    rules.push(
+      simpleRule(
+        `license/${p}`,
+        'License',
+        `Licence ${p} by policy`,
+        p === 'forbidden' ? 'CRITICAL' : 'HIGH',
+        ['license'],
+        `A licence the policy marks ${p}.`,
+      ),
+    );
+  }
+  for (const l of judged) results.push(licenseResult(prefix, l, ruleIndex.get(`l:${l.policy}`) ?? 0));
 
   // What was not evaluated travels with the results, so an empty result list is never read as "clean".
   const notifications: { level: Level; message: { text: string } }[] = [];

@@ -54,6 +54,9 @@ const VULN_HEADERS = [
   'Title',
 ] as const;
 const CHECK_HEADERS = ['Check', 'Severity', 'Status', 'Title', 'Resource', 'Location'] as const;
+const SECRET_HEADERS = ['Rule', 'Severity', 'Title', 'Location', 'Layer', 'Match'] as const;
+const LICENSE_HEADERS = ['Package', 'Version', 'Licence', 'SPDX', 'Category', 'Policy', 'Severity'] as const;
+const HEADER_LICENSE_HEADERS = ['File', 'Licence', 'SPDX', 'Category', 'Policy', 'Severity'] as const;
 
 function underline(text: string): string {
   return `${text}\n${'='.repeat([...text].length)}`;
@@ -159,6 +162,62 @@ function checkSection(r: ReportResult, ctx: WriteContext, paint: ReturnType<type
   return `${out.join('\n')}\n\n${table}${notes.length > 0 ? `\n${notes.join('\n')}\n` : ''}`;
 }
 
+function secretSection(r: ReportResult, ctx: WriteContext, paint: ReturnType<typeof painter>): string {
+  const list = r.secrets ?? [];
+  const out = [underline(`${oneLine(r.target)} (secrets)`), totalLine(countBySeverity(list))];
+  if (list.length === 0) return `${out.join('\n')}\n`;
+  const rows = list.map((f) => {
+    const where = f.resource ? ` ${oneLine(f.resource.name)}/${oneLine(f.resource.key)}` : '';
+    const lines = f.endLine !== f.startLine ? `${f.startLine}-${f.endLine}` : `${f.startLine}`;
+    return [
+      oneLine(f.ruleId),
+      f.severity,
+      oneLine(f.title),
+      `${oneLine(f.file)}:${lines}${where}`,
+      f.layer ? `${f.layer.index} ${oneLine(f.layer.diffId).slice(7, 19)}` : '',
+      `${oneLine(f.match)} ${oneLine(f.hash)}`,
+    ];
+  });
+  const table = renderTable(SECRET_HEADERS, rows, {
+    style: (row, col, text) => (col === 1 ? paint(SEVERITY_STYLE[list[row]?.severity ?? 'UNKNOWN'], text) : text),
+    shrinkColumn: 2,
+    ...(ctx.width === undefined ? {} : { maxWidth: ctx.width }),
+    minShrinkWidth: 16,
+  });
+  return `${out.join('\n')}\n\n${table}`;
+}
+
+function licenseSection(r: ReportResult, ctx: WriteContext, paint: ReturnType<typeof painter>): string {
+  const list = r.licenses ?? [];
+  const unknown = list.filter((l) => l.unknown).length;
+  const out = [
+    underline(`${oneLine(r.target)} (licences)`),
+    `${totalLine(countBySeverity(list))}; not normalised to SPDX: ${unknown}`,
+  ];
+  if (list.length === 0) return `${out.join('\n')}\n`;
+  const headers = r.class === 'license-file' ? HEADER_LICENSE_HEADERS : LICENSE_HEADERS;
+  const rows = list.map((l) => {
+    const tail = [
+      oneLine(l.declared) || '(none stated)',
+      l.spdx ? oneLine(l.spdx) : '-',
+      l.category,
+      l.policy ?? '',
+      l.severity,
+    ];
+    return r.class === 'license-file'
+      ? [`${oneLine(l.file)}:${l.line ?? ''}`, ...tail]
+      : [oneLine(l.package), oneLine(l.version), ...tail];
+  });
+  const sevCol = headers.length - 1;
+  const table = renderTable(headers, rows, {
+    style: (row, col, text) => (col === sevCol ? paint(SEVERITY_STYLE[list[row]?.severity ?? 'UNKNOWN'], text) : text),
+    shrinkColumn: r.class === 'license-file' ? 1 : 2,
+    ...(ctx.width === undefined ? {} : { maxWidth: ctx.width }),
+    minShrinkWidth: 16,
+  });
+  return `${out.join('\n')}\n\n${table}`;
+}
+
 function footer(report: Report): string[] {
   const lines: string[] = [];
   const suppressed = report.results.flatMap(suppressedVulns).sort(compareFindings);
@@ -228,14 +287,22 @@ function footer(report: Report): string[] {
 
 /** A report about packages (not only configuration files), where a missing database matters. */
 function scansPackages(report: Report): boolean {
-  return report.results.length === 0 || report.results.some((r) => r.class === 'os-pkgs' || r.class === 'lang-pkgs');
+  if (report.results.some((r) => r.class === 'os-pkgs' || r.class === 'lang-pkgs')) return true;
+  // A secret- or licence-only scan asked nothing of a vulnerability database.
+  return report.results.length === 0;
 }
 
 /** Trivy-like text report: a header, one section per result, a footer with what is not shown and why. */
 export function writeTable(report: Report, ctx: WriteContext): string {
   const paint = painter(ctx.color);
   const sections = report.results.map((r) =>
-    isVulnResult(r) || r.vulnerabilities ? vulnSection(report, r, ctx, paint) : checkSection(r, ctx, paint),
+    r.class === 'secret'
+      ? secretSection(r, ctx, paint)
+      : r.class === 'license' || r.class === 'license-file'
+        ? licenseSection(r, ctx, paint)
+        : isVulnResult(r) || r.vulnerabilities
+          ? vulnSection(report, r, ctx, paint)
+          : checkSection(r, ctx, paint),
   );
   const foot = footer(report);
   return `${[`${header(report, paint).join('\n')}\n`, ...sections, ...(foot.length > 0 ? [foot.join('\n')] : [])].join('\n')}\n`.replace(

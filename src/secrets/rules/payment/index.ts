@@ -1,0 +1,115 @@
+import type { SecretRule, SecretRulePack } from '../../types.ts';
+
+const START = `(?<![A-Za-z0-9_-])`;
+const END = `(?![A-Za-z0-9_-])`;
+
+/** Payment providers: Stripe, Square, Braintree, Shopify, Razorpay, Flutterwave, Plaid. */
+export const rules: readonly SecretRule[] = [
+  {
+    id: 'stripe-secret-key',
+    title: 'Stripe live secret key',
+    severity: 'CRITICAL',
+    category: 'payment',
+    keywords: ['sk_live_'],
+    pattern: `${START}(sk_live_[0-9A-Za-z]{24,247})${END}`,
+    reveal: 8,
+  },
+  {
+    id: 'stripe-restricted-key',
+    title: 'Stripe live restricted key',
+    severity: 'HIGH',
+    category: 'payment',
+    keywords: ['rk_live_'],
+    pattern: `${START}(rk_live_[0-9A-Za-z]{24,247})${END}`,
+    reveal: 8,
+  },
+  {
+    id: 'stripe-test-secret-key',
+    title: 'Stripe test-mode secret key',
+    severity: 'LOW',
+    category: 'payment',
+    keywords: ['sk_test_'],
+    pattern: `${START}(sk_test_[0-9A-Za-z]{24,247})${END}`,
+    reveal: 8,
+  },
+  {
+    id: 'stripe-webhook-secret',
+    title: 'Stripe webhook signing secret',
+    severity: 'MEDIUM',
+    category: 'payment',
+    keywords: ['whsec_'],
+    pattern: `${START}(whsec_[A-Za-z0-9+/]{32,88})${END}`,
+    reveal: 6,
+  },
+  {
+    id: 'square-access-token',
+    title: 'Square access token',
+    severity: 'CRITICAL',
+    category: 'payment',
+    keywords: ['eaaa', 'sq0atp-'],
+    pattern: `${START}((?:EAAA|sq0atp-)[A-Za-z0-9_-]{22,60})${END}`,
+    entropy: 3.5,
+  },
+  {
+    id: 'square-oauth-secret',
+    title: 'Square OAuth application secret',
+    severity: 'HIGH',
+    category: 'payment',
+    keywords: ['sq0csp-'],
+    pattern: `${START}(sq0csp-[A-Za-z0-9_-]{43})${END}`,
+  },
+  {
+    id: 'braintree-access-token',
+    title: 'Braintree production access token',
+    severity: 'CRITICAL',
+    category: 'payment',
+    keywords: ['access_token$production$'],
+    pattern: String.raw`(access_token\$production\$[0-9a-z]{16}\$[0-9a-f]{32})`,
+    label: 'access_token$production$',
+  },
+  {
+    id: 'shopify-access-token',
+    title: 'Shopify access token',
+    severity: 'HIGH',
+    category: 'payment',
+    keywords: ['shpat_', 'shpca_', 'shppa_'],
+    pattern: `${START}(shp(?:at|ca|pa)_[a-fA-F0-9]{32})${END}`,
+    reveal: 6,
+  },
+  {
+    id: 'shopify-shared-secret',
+    title: 'Shopify shared secret',
+    severity: 'HIGH',
+    category: 'payment',
+    keywords: ['shpss_'],
+    pattern: `${START}(shpss_[a-fA-F0-9]{32})${END}`,
+    reveal: 6,
+  },
+  {
+    id: 'razorpay-key-id',
+    title: 'Razorpay live key',
+    severity: 'MEDIUM',
+    category: 'payment',
+    keywords: ['rzp_live_'],
+    pattern: `${START}(rzp_live_[A-Za-z0-9]{14})${END}`,
+  },
+  {
+    id: 'flutterwave-secret-key',
+    title: 'Flutterwave secret key',
+    severity: 'HIGH',
+    category: 'payment',
+    keywords: ['flwseck-'],
+    pattern: `${START}(FLWSECK(?:_TEST)?-[a-f0-9]{32}-X)${END}`,
+  },
+  {
+    id: 'plaid-access-token',
+    title: 'Plaid access token',
+    severity: 'HIGH',
+    category: 'payment',
+    keywords: ['access-production-', 'access-development-', 'access-sandbox-'],
+    pattern: `${START}(access-(?:production|development|sandbox)-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})${END}`,
+    reveal: 8,
+  },
+];
+
+export const pack: SecretRulePack = { id: 'payment', description: 'payment provider keys', rules };

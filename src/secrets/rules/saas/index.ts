@@ -1,0 +1,158 @@
+import type { SecretRule, SecretRulePack } from '../../types.ts';
+
+const START = `(?<![A-Za-z0-9_-])`;
+const END = `(?![A-Za-z0-9_-])`;
+
+function prefixed(
+  id: string,
+  title: string,
+  keyword: string,
+  pattern: string,
+  severity: SecretRule['severity'] = 'HIGH',
+  reveal?: number,
+): SecretRule {
+  return {
+    id,
+    title,
+    severity,
+    category: 'saas',
+    keywords: [keyword],
+    pattern: `${START}(${pattern})${END}`,
+    ...(reveal === undefined ? {} : { reveal }),
+  };
+}
+
+/** Software-as-a-service APIs: AI providers, observability, productivity, logistics, secrets managers. */
+export const rules: readonly SecretRule[] = [
+  prefixed(
+    'openai-api-key',
+    'OpenAI API key',
+    't3blbkfj',
+    '(?:sk-(?:proj-|svcacct-|admin-)?)[A-Za-z0-9_-]{20,200}T3BlbkFJ[A-Za-z0-9_-]{20,200}',
+    'HIGH',
+  ),
+  prefixed(
+    'anthropic-api-key',
+    'Anthropic API key',
+    'sk-ant-',
+    'sk-ant-(?:api03|admin01)-[A-Za-z0-9_-]{93}AA',
+    'HIGH',
+    7,
+  ),
+  prefixed('huggingface-token', 'Hugging Face access token', 'hf_', 'hf_[A-Za-z]{34}'),
+  prefixed('newrelic-user-api-key', 'New Relic user API key', 'nrak-', 'NRAK-[A-Z0-9]{27}', 'HIGH', 5),
+  prefixed('newrelic-insert-key', 'New Relic insert/browser key', 'nrii-', 'NRII-[A-Za-z0-9_-]{32}', 'MEDIUM', 5),
+  prefixed('grafana-cloud-token', 'Grafana Cloud API token', 'glc_', 'glc_[A-Za-z0-9+/]{32,400}={0,2}'),
+  prefixed(
+    'grafana-service-account-token',
+    'Grafana service account token',
+    'glsa_',
+    'glsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}',
+    'HIGH',
+    5,
+  ),
+  prefixed('dynatrace-api-token', 'Dynatrace API token', 'dt0c01.', 'dt0c01\\.[A-Z0-9]{24}\\.[A-Z0-9]{64}', 'HIGH', 7),
+  prefixed('postman-api-key', 'Postman API key', 'pmak-', 'PMAK-[a-f0-9]{24}-[a-f0-9]{34}', 'HIGH', 5),
+  prefixed('linear-api-key', 'Linear API key', 'lin_api_', 'lin_api_[A-Za-z0-9]{40}', 'HIGH', 8),
+  prefixed('notion-integration-token', 'Notion integration token', 'ntn_', 'ntn_[0-9]{11}[A-Za-z0-9]{35}', 'HIGH', 4),
+  // "pat" alone occurs in most code (path, pattern): looked for where Airtable is named.
+  prefixed(
+    'airtable-pat',
+    'Airtable personal access token',
+    'airtable',
+    'pat[A-Za-z0-9]{14}\\.[a-f0-9]{64}',
+    'HIGH',
+    3,
+  ),
+  prefixed('figma-pat', 'Figma personal access token', 'figd_', 'figd_[A-Za-z0-9_-]{40}', 'HIGH', 5),
+  prefixed(
+    'planetscale-token',
+    'PlanetScale token or password',
+    'pscale_',
+    'pscale_(?:tkn|pw|oauth)_[A-Za-z0-9_.-]{32,64}',
+    'HIGH',
+    7,
+  ),
+  prefixed('supabase-access-token', 'Supabase access token', 'sbp_', 'sbp_[a-f0-9]{40}', 'HIGH', 4),
+  prefixed('sentry-auth-token', 'Sentry auth token', 'sntry', 'sntry[su]_[A-Za-z0-9+/=_-]{60,400}', 'HIGH', 7),
+  prefixed(
+    'mapbox-secret-token',
+    'Mapbox secret token',
+    'sk.eyj',
+    'sk\\.eyJ[A-Za-z0-9_-]{10,200}\\.[A-Za-z0-9_-]{20,100}',
+    'HIGH',
+    6,
+  ),
+  prefixed('prefect-api-key', 'Prefect API key', 'pnu_', 'pnu_[A-Za-z0-9]{36}', 'HIGH', 4),
+  prefixed('readme-api-key', 'ReadMe API key', 'rdme_', 'rdme_[a-z0-9]{70}', 'MEDIUM', 5),
+  prefixed(
+    'onepassword-service-account-token',
+    '1Password service account token',
+    'ops_eyj',
+    'ops_eyJ[A-Za-z0-9+/]{250,}={0,3}',
+    'CRITICAL',
+    4,
+  ),
+  prefixed(
+    'flyio-access-token',
+    'Fly.io access token',
+    'fm2_',
+    '(?:FlyV1 )?fm[12]_[A-Za-z0-9+/]{100,}={0,3}',
+    'HIGH',
+    4,
+  ),
+  prefixed('contentful-pat', 'Contentful personal access token', 'cfpat-', 'CFPAT-[A-Za-z0-9_-]{43}', 'HIGH', 6),
+  prefixed(
+    'hubspot-private-app-token',
+    'HubSpot private app token',
+    'pat-',
+    'pat-(?:na|eu)1-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}',
+    'HIGH',
+    8,
+  ),
+  prefixed('shippo-api-token', 'Shippo live API token', 'shippo_live_', 'shippo_live_[a-f0-9]{40}', 'HIGH', 12),
+  prefixed('easypost-api-key', 'EasyPost API key', 'ezak', 'EZAK[a-f0-9]{54}', 'HIGH', 4),
+  prefixed('duffel-api-token', 'Duffel live API token', 'duffel_live_', 'duffel_live_[A-Za-z0-9_=-]{43}', 'HIGH', 12),
+  prefixed('frameio-api-token', 'Frame.io API token', 'fio-u-', 'fio-u-[A-Za-z0-9_=-]{64}', 'MEDIUM', 6),
+  prefixed('scalingo-api-token', 'Scalingo API token', 'tk-us-', 'tk-us-[A-Za-z0-9_-]{48}', 'MEDIUM', 6),
+  prefixed('infracost-api-token', 'Infracost API token', 'ico-', 'ico-[A-Za-z0-9]{32}', 'MEDIUM', 4),
+  prefixed(
+    'typeform-pat',
+    'Typeform personal access token',
+    'tfp_',
+    'tfp_[A-Za-z0-9_-]{44}_[A-Za-z0-9_-]{14}',
+    'MEDIUM',
+    4,
+  ),
+  prefixed('adafruit-io-key', 'Adafruit IO key', 'aio_', 'aio_[A-Za-z0-9]{28}', 'MEDIUM', 4),
+  prefixed(
+    'facebook-access-token',
+    'Facebook (Meta) access token',
+    'eaacedeose0cba',
+    'EAACEdEose0cBA[0-9A-Za-z]{20,}',
+    'HIGH',
+    4,
+  ),
+  {
+    id: 'datadog-api-key',
+    title: 'Datadog API or application key',
+    severity: 'HIGH',
+    category: 'saas',
+    keywords: ['datadog', 'dd_api_key', 'dd_app_key', 'dd-api-key', 'dd-application-key'],
+    pattern: String.raw`(?:datadog[A-Za-z0-9_ .-]{0,20}(?:api|app|application)[_ .-]?key|dd[_-]api[_-]key|dd[_-]app(?:lication)?[_-]key)["']?\s*(?::=|=>|=|:)\s*["']?([a-f0-9]{32}(?:[a-f0-9]{8})?)(?![A-Za-z0-9])`,
+    flags: 'i',
+    entropy: 3,
+  },
+  {
+    id: 'okta-api-token',
+    title: 'Okta API token',
+    severity: 'HIGH',
+    category: 'saas',
+    keywords: ['okta'],
+    pattern: String.raw`okta[A-Za-z0-9_ .-]{0,20}(?:token|key)["']?\s*(?::=|=>|=|:)\s*["']?(00[A-Za-z0-9_-]{40})(?![A-Za-z0-9_-])`,
+    flags: 'i',
+    entropy: 3.5,
+  },
+];
+
+export const pack: SecretRulePack = { id: 'saas', description: 'software-as-a-service API credentials', rules };
