@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { defaultAnalyzers, languageAnalyzers } from '../analyzers/api.ts';
 import { inventoryProject } from '../analyzers/lang/project.ts';
 import { addScanOptions, runScan, type ScanFlags } from './scan.ts';
 
@@ -36,6 +37,8 @@ export function fsCommand(): Command {
     await runScan(flags, (opts) =>
       inventoryProject(dir, {
         ...(opts.limits ? { limits: opts.limits } : {}),
+        // The project's analyzers, plus the extra ones the scanners asked for (secrets).
+        analyzers: [...languageAnalyzers, ...(opts.analyzers ?? []).filter((a) => !defaultAnalyzers().includes(a))],
         skipDirs: flags.skipDirs,
         skipFiles: flags.skipFiles,
         gitignore: flags.gitignore,
