@@ -1,5 +1,6 @@
 // Fixtures were written by the package managers themselves (npm 11.19 with --lockfile-version 1/2/3,
-// yarn 1.22.22, yarn 4 (Berry), pnpm 7 (lockfile 5.4), pnpm 8 (6.0), pnpm 9 (9.0)) for one project:
+// yarn 1.22.22, yarn 4 (Berry), pnpm 6.35.1 on Node 18.20.8 (lockfile 5.3; pnpm 6 fails on Node >= 20 with
+// ERR_INVALID_THIS), pnpm 7 (lockfile 5.4), pnpm 8 (6.0), pnpm 9 (9.0)) for one project:
 // dependencies lodash 4.17.4, minimist 0.0.8, debug 2.6.8, @sindresorhus/is 0.7.0; devDependencies chalk 2.4.2.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -79,7 +80,7 @@ describe('npm lockfiles written by npm, yarn and pnpm', () => {
       assert.deepEqual(ps.find((p) => p.name === 'debug')?.dependsOn, ['ms']);
     });
   }
-  for (const v of ['5.4', '6.0', '9.0']) {
+  for (const v of ['5.3', '5.4', '6.0', '9.0']) {
     test(`pnpm-lock.yaml ${v}: every package, direct and dev`, async () => {
       const text = read(`pnpm-${v}/pnpm-lock.yaml`).toString();
       assert.match(text, new RegExp(`^lockfileVersion: '?${v.replace('.', '\\.')}'?$`, 'm'));

@@ -1,5 +1,5 @@
-// Composer 2 layouts of composer.lock and vendor/composer/installed.json (composer is not installed
-// on this machine; the files follow what Composer 2.x writes).
+// composer.lock and vendor/composer/installed.json written by Debian 12's Composer 2.5.5 from a path
+// repository of local packages (see __fixtures__/README.md).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -38,6 +38,7 @@ describe('PHP (Composer)', () => {
       [
         ['guzzlehttp/psr7', false],
         ['phpunit/phpunit', true],
+        ['psr/http-message', false],
       ],
     );
   });

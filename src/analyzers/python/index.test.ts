@@ -59,6 +59,18 @@ describe('Python lockfiles', () => {
     assert.equal(ps.find((p) => p.name === 'django')?.dev, false);
     assert.deepEqual(ps.find((p) => p.name === 'django')?.dependsOn, ['asgiref', 'pytz', 'sqlparse']);
   });
+  test("poetry.lock written by Debian 12's Poetry 1.3.2 (lock-version 2.0, categories) from path dependencies", async () => {
+    // `poetry lock --no-update` in poetry-1.3.2/app, whose dependencies are the local projects in libs/.
+    const ps = await one('poetry-1.3.2/app/poetry.lock');
+    assert.deepEqual(
+      ps.map((p) => [p.name, p.version, p.dev, (p.dependsOn ?? []).join()]),
+      [
+        ['bollard-devtool', '3.0.1', true, ''],
+        ['bollard-helper', '1.4.0', false, 'bollard-util'],
+        ['bollard-util', '0.2.0', false, ''],
+      ],
+    );
+  });
   test('uv.lock: the project itself is left out; direct and dev from its tables', async () => {
     const ps = await one('uv.lock');
     assert.deepEqual(ids(ps), ['jinja2@3.1.2', 'markupsafe@2.1.3', 'pytest@7.1.2']);

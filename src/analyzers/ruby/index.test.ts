@@ -1,5 +1,8 @@
-// rack-2.2.22.gemspec: as Debian 12's ruby-rack installs it; Gemfile.lock: Bundler 2.3 layout
-// (bundler is not installed on this machine, so the lockfile is written by hand in its format).
+// rack-2.2.22.gemspec: as Debian 12's ruby-rack installs it. bundler-2.3.27/Gemfile.lock: written by
+// Debian 12's Bundler 2.3.27 (`bundle lock --local`, against the gems Debian installed system-wide:
+// ruby-rack, ruby-rack-test, rake, minitest) for the Gemfile beside it, with a `path` gem. Gemfile.lock:
+// Bundler 2.3 layout written by hand, kept for what an offline Bundler cannot write (a GIT source,
+// platform-specific variants).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +24,23 @@ describe('Ruby', () => {
         ['nokogiri', '1.13.3', true, 'mini_portile2,racc'],
         ['racc', '1.6.0', false, ''],
         ['rack', '2.2.3', true, ''],
+      ],
+    );
+  });
+  test('Gemfile.lock written by Bundler 2.3.27: GEM and PATH specs, direct from DEPENDENCIES', async () => {
+    const r = await runAnalyzer(
+      rubyAnalyzer,
+      new Map([['app/Gemfile.lock', readFileSync(join(FIX, 'bundler-2.3.27/Gemfile.lock'))]]),
+    );
+    assert.deepEqual(r.warnings, []);
+    assert.deepEqual(
+      r.draft.packages.map((p) => [p.name, p.version, p.direct, (p.dependsOn ?? []).join(','), p.location.path]),
+      [
+        ['localgem', '0.1.0', true, 'rack', 'app/Gemfile.lock'],
+        ['minitest', '5.15.0', true, '', 'app/Gemfile.lock'],
+        ['rack', '2.2.22', true, '', 'app/Gemfile.lock'],
+        ['rack-test', '2.0.2', true, 'rack', 'app/Gemfile.lock'],
+        ['rake', '13.0.6', true, '', 'app/Gemfile.lock'],
       ],
     );
   });

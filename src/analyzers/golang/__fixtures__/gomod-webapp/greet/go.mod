@@ -1,0 +1,3 @@
+module example.com/bollard/greet
+
+go 1.19
