@@ -82,7 +82,7 @@ export async function inventoryArtifact(
     const d = createDispatcher({ analyzers, layer: undefined, limits, tempRoot });
     const task = progress.task(`walking ${artifact.metadata.path}`, undefined, 'items');
     try {
-      await walkRootfs(artifact.metadata.path, d, limits, task);
+      await walkRootfs(artifact.metadata.path, d, limits, { progress: task });
       task.done();
     } catch (e) {
       task.fail();

@@ -1,19 +1,8 @@
-import {
-  closeSync,
-  constants,
-  type Dirent,
-  fstatSync,
-  lstatSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  readSync,
-  realpathSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { walkRootfs } from '../../artifact/rootfs/walk.ts';
 import { applyLayers } from '../../layer/applier.ts';
 import { createDispatcher, type LayerDispatcher } from '../../layer/dispatch.ts';
-import type { LayerEntry } from '../../layer/types.ts';
 import { packagePurl } from '../../sbom/purl.ts';
 import type { InventoryResult } from '../../scan/types.ts';
 import { BollardError } from '../../util/errors.ts';
@@ -109,104 +98,14 @@ export class SkipList {
 const ALWAYS_SKIPPED = new Set(['.git', '.hg', '.svn']);
 
 /**
- * Walk a project directory into a dispatcher, like a root filesystem walk (links never followed,
- * other file systems not entered) but leaving out what the skip list names: skipped directories
- * are not entered at all.
+ * Walk a project directory into a dispatcher: the root filesystem walk (links never followed,
+ * other file systems not entered), leaving out version-control directories and what the skip
+ * list names; skipped directories are not entered at all.
  */
-export async function walkProject(root: string, d: LayerDispatcher, limits: Limits, skip: SkipList): Promise<number> {
-  const rootDev = lstatSync(root).dev;
-  const stack: string[] = [''];
-  let entries = 0;
-  let skipped = 0;
-  while (stack.length > 0) {
-    const rel = stack.pop() as string;
-    let dirents: Dirent[];
-    try {
-      dirents = readdirSync(rel ? join(root, rel) : root, { withFileTypes: true });
-    } catch (e) {
-      d.warn(
-        'UNREADABLE_DIR',
-        'directories that could not be read were skipped',
-        `${rel}: ${(e as NodeJS.ErrnoException).code}`,
-      );
-      continue;
-    }
-    for (const de of dirents) {
-      const path = rel ? `${rel}/${de.name}` : de.name;
-      if (++entries > limits.maxEntriesPerLayer) {
-        throw new BollardError('LIMIT_EXCEEDED', `${root} has more than ${limits.maxEntriesPerLayer} entries`);
-      }
-      if (Buffer.byteLength(path) > limits.maxPathBytes) {
-        d.warn(
-          'PATH_TOO_LONG',
-          `entries with paths longer than ${limits.maxPathBytes} bytes were skipped`,
-          path.slice(0, 120),
-        );
-        continue;
-      }
-      const isDir = de.isDirectory();
-      if ((isDir && ALWAYS_SKIPPED.has(de.name)) || skip.skips(path, isDir)) {
-        skipped++;
-        continue;
-      }
-      const abs = join(root, path);
-      let st: ReturnType<typeof lstatSync>;
-      try {
-        st = lstatSync(abs);
-      } catch {
-        continue;
-      }
-      const entry: LayerEntry = { path, type: 'other', mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, size: 0 };
-      if (st.isDirectory()) {
-        entry.type = 'dir';
-        d.count(entry);
-        if (st.dev === rootDev) stack.push(path);
-        continue;
-      }
-      if (!st.isFile()) {
-        // Links are not followed: a project's lockfiles are regular files.
-        d.count(entry);
-        continue;
-      }
-      entry.type = 'file';
-      entry.size = st.size;
-      d.count(entry);
-      const claim = d.claim(entry);
-      if (!claim) continue;
-      const content = readRegularFile(abs, claim.maxBytes);
-      if (content === undefined) {
-        d.skip(entry, claim.analyzers, 'UNREADABLE_FILE', 'files that could not be read were skipped');
-        continue;
-      }
-      await d.file(entry, content, claim.analyzers);
-    }
-  }
-  return skipped;
-}
-
-function readRegularFile(abs: string, max: number): Buffer | undefined {
-  let fd: number;
-  try {
-    fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
-  } catch {
-    return undefined;
-  }
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile() || st.size > max) return undefined;
-    const buf = Buffer.allocUnsafe(st.size);
-    let at = 0;
-    while (at < st.size) {
-      const n = readSync(fd, buf, at, st.size - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return at === st.size ? buf : buf.subarray(0, at);
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
+export function walkProject(root: string, d: LayerDispatcher, limits: Limits, skip: SkipList): Promise<number> {
+  return walkRootfs(root, d, limits, {
+    skip: (path, isDir) => (isDir && ALWAYS_SKIPPED.has(basename(path))) || skip.skips(path, isDir),
+  });
 }
 
 export interface ProjectOptions {

@@ -16,21 +16,29 @@ import { BollardError } from '../../util/errors.ts';
 import type { Limits } from '../../util/limits.ts';
 import type { ProgressTask } from '../../util/progress.ts';
 
+export interface RootfsWalkOptions {
+  progress?: ProgressTask;
+  /** Entries to leave out (a skipped directory is not entered); `bollard fs` skip lists. */
+  skip?: (path: string, isDir: boolean) => boolean;
+}
+
 /**
  * Walk a root filesystem the way a layer is walked: every entry is offered to the dispatcher, only
  * wanted files are read. Symlinks are never followed (they are reported as links and resolved
  * inside the root by the applier), and mount points of other file systems (`/proc`, `/sys` when
- * scanning `/`) are not entered.
+ * scanning `/`) are not entered. Returns how many entries `skip` left out.
  */
 export async function walkRootfs(
   root: string,
   d: LayerDispatcher,
   limits: Limits,
-  progress?: ProgressTask,
-): Promise<void> {
+  options: RootfsWalkOptions = {},
+): Promise<number> {
+  const { progress, skip } = options;
   const rootDev = lstatSync(root).dev;
   const stack: string[] = [''];
   let entries = 0;
+  let skipped = 0;
   while (stack.length > 0) {
     const rel = stack.pop()!;
     let dirents: Dirent[];
@@ -55,6 +63,10 @@ export async function walkRootfs(
           `entries with paths longer than ${limits.maxPathBytes} bytes were skipped`,
           path.slice(0, 120),
         );
+        continue;
+      }
+      if (skip?.(path, de.isDirectory())) {
+        skipped++;
         continue;
       }
       const abs = join(root, path);
@@ -101,6 +113,7 @@ export async function walkRootfs(
     }
   }
   progress?.update(entries);
+  return skipped;
 }
 
 /** Read a file without following a symlink swapped in after the walk saw a regular file. */
