@@ -16,6 +16,23 @@ function fakeProc(): string {
 }
 
 describe('bpftrace records → events', () => {
+  test('argv the kernel could not read at exec (missing or with holes) comes from /proc', () => {
+    const root = fakeProc();
+    try {
+      mkdirSync(join(root, '300'));
+      writeFileSync(join(root, '300', 'cmdline'), 'grep\0-r\0BEGIN RSA PRIVATE\0/etc/ssl\0');
+      const p = new RecordParser(new ProcessTable(100, root), 0);
+      const [missing] = p.feed('E\t300\t100\t0\t0\t0\t5\t20\tgrep\t/usr/bin/grep\n');
+      assert.deepEqual(missing?.proc.args, ['-r', 'BEGIN RSA PRIVATE', '/etc/ssl']);
+      p.feed('A\t300\t0\tgrep\n');
+      p.feed('A\t300\t2\tBEGIN RSA PRIVATE\n');
+      const [holed] = p.feed('E\t300\t100\t0\t0\t0\t5\t30\tgrep\t/usr/bin/grep\n');
+      assert.deepEqual(holed?.proc.args, ['-r', 'BEGIN RSA PRIVATE', '/etc/ssl']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   test('exec with argv and ancestry, then an open, a symlink, ptrace and a packet socket', () => {
     const root = fakeProc();
     try {

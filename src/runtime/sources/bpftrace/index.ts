@@ -149,6 +149,20 @@ export class ProcessTable {
     return p;
   }
 
+  /** A live process's argv from /proc: used when the kernel could not read it at exec. */
+  cmdline(pid: number): string[] | undefined {
+    try {
+      const argv = readFileSync(`${this.#procRoot}/${pid}/cmdline`)
+        .subarray(0, 64 * 1024)
+        .toString('utf8')
+        .split('\0');
+      if (argv.at(-1) === '') argv.pop();
+      return argv.length > 0 ? argv : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
   fork(ppid: number, pid: number, comm: string, ns: number): void {
     const parent = this.get(ppid);
     const base: ProcEntry = parent ? { ...parent } : { pid, ppid, name: comm };
@@ -317,8 +331,14 @@ export class RecordParser {
         const pid = Number(f[1]);
         const ppid = Number(f[2]);
         const ts = this.time(Number(f[7]));
-        const argv = this.#argv.get(pid) ?? [];
+        let argv = this.#argv.get(pid) ?? [];
         this.#argv.delete(pid);
+        // bpf_probe_read_user cannot fault pages in: under memory pressure argv at sys_enter_execve
+        // can come back missing or with holes. The process has just exec'd, so /proc has it.
+        if (argv.length === 0 || argv.length !== Object.keys(argv).length) {
+          const fromProc = this.procs.cmdline(pid);
+          if (fromProc) argv = fromProc;
+        }
         const filename = f[9] as string;
         const prev = this.procs.get(pid);
         const entry: ProcEntry = {
