@@ -167,7 +167,21 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   const cache = new Map<string, AffectedEntry[]>();
   // Records by id for advisoriesById: a server keeps the reader open across scans.
   const advisoryCache = new Map<string, Advisory | null>();
+  let hasCveRecords: boolean | undefined;
   let ecosystems: Set<string> | undefined;
+
+  // Many rows carry the same ranges text (every CVE a distro fixed in one upload): parse each text
+  // once and share the (never mutated) result, which also lets range evaluation reuse its sort.
+  const rangesCache = new Map<string, AffectedRange[]>();
+  const parseRanges = (text: string): AffectedRange[] => {
+    let r = rangesCache.get(text);
+    if (!r) {
+      r = JSON.parse(text) as AffectedRange[];
+      if (rangesCache.size >= CACHE_MAX) rangesCache.clear();
+      rangesCache.set(text, r);
+    }
+    return r;
+  };
 
   const toEntry = (ecosystem: string, pkg: string, r: AffectedTuple): AffectedEntry => {
     const [advisoryId, source, ranges, versions, status, severity, note] = r;
@@ -176,7 +190,7 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
       source,
       ecosystem,
       package: pkg,
-      ranges: JSON.parse(ranges) as AffectedRange[],
+      ranges: parseRanges(ranges),
       versions: versions === '[]' ? [] : (JSON.parse(versions) as string[]),
     };
     if (status !== null) e.status = status as AdvisoryStatus;
@@ -259,10 +273,14 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
     advisoriesById(ids) {
       const out = new Map<string, Advisory>();
       const missing: string[] = [];
+      // Detectors ask for a finding's CVE record when its own record has no severity; a database
+      // without any CVE-named record (OSV feeds only) answers those without a query.
+      hasCveRecords ??= db.prepare("SELECT 1 AS x FROM advisories WHERE id GLOB 'CVE-*' LIMIT 1").get() !== undefined;
       for (const id of ids) {
         const hit = advisoryCache.get(id);
-        if (hit === undefined) missing.push(id);
-        else if (hit) out.set(id, hit);
+        if (hit === undefined) {
+          if (hasCveRecords || !id.startsWith('CVE-')) missing.push(id);
+        } else if (hit) out.set(id, hit);
       }
       if (missing.length === 0) return out;
       const found = new Map<string, Advisory>();
