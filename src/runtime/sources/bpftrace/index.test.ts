@@ -16,6 +16,27 @@ function fakeProc(): string {
 }
 
 describe('bpftrace records → events', () => {
+  test('accept and accept4 carry the new socket and the client (peer) address', () => {
+    const p = new RecordParser(new ProcessTable(100, fakeProc()), 0);
+    assert.deepEqual(p.feed('C\t300\t300\t0\t5\t40\taccept4\t5\t2\t29836\t127.0.0.1\n'), []);
+    const [v4] = p.feed('R\t300\t5\n');
+    assert.equal(v4?.type, 'accept4');
+    assert.equal(v4?.res, 5);
+    assert.deepEqual(
+      { num: v4?.fd?.num, cip: v4?.fd?.cip, cport: v4?.fd?.cport, client: v4?.fd?.localIsClient },
+      { num: 5, cip: '127.0.0.1', cport: 35956, client: false },
+    );
+    p.feed('C\t300\t300\t0\t5\t41\taccept\t6\t10\t14003\t::1\n');
+    const [v6] = p.feed('R\t300\t6\n');
+    assert.equal(v6?.args.addr, '[::1]:45878');
+  });
+
+  test('a program for a few event types clears only the maps it uses (bpftrace refuses others)', () => {
+    const prog = generateProgram({ types: new Set(['accept']), sensitivePaths: [], excludePids: [] });
+    assert.match(prog, /sys_exit_accept /);
+    assert.match(prog, /END \{ clear\(@ac\); \}/);
+  });
+
   test('argv the kernel could not read at exec (missing or with holes) comes from /proc', () => {
     const root = fakeProc();
     try {

@@ -455,6 +455,15 @@ export class RecordParser {
         const fd: FdInfo = { num: Number(f[7]), type: fam === 10 ? 'ipv6' : 'ipv4', l4proto: 'tcp' };
         if (type === 'connect')
           Object.assign(fd, { sip: addr, sport: port, localIsClient: true, name: `->${addr}:${port}` });
+        else if (type === 'accept' || type === 'accept4')
+          // The new socket's peer is the client; the local side is the server.
+          Object.assign(fd, {
+            cip: addr,
+            cport: port,
+            localIsClient: false,
+            connected: true,
+            name: `${addr}:${port}->`,
+          });
         else Object.assign(fd, { sip: addr, sport: port, localIsClient: false, name: `${addr}:${port}` });
         ev.fd = fd;
         return this.#wait(Number(f[2]), ev);

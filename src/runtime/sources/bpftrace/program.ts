@@ -16,7 +16,7 @@
  *   P pid tid uid cgroup ns req target                       ptrace
  *   K pid tid uid cgroup ns domain type proto                socket (then R)
  *   D pid tid uid cgroup ns type oldfd newfd                 dup family onto fd 0..2 (exit)
- *   C pid tid uid cgroup ns type fd family port addr         connect, bind (then R)
+ *   C pid tid uid cgroup ns type fd family port addr         connect, bind (then R); accept(4) at exit (fd = new socket, peer address)
  *   G pid tid uid cgroup ns type a1 a2 a3 s1                 the rest (see GENERIC)
  */
 
@@ -54,6 +54,8 @@ export const SUPPORTED_TYPES = [
   'dup2',
   'dup3',
   'connect',
+  'accept',
+  'accept4',
   'bind',
   'listen',
   'init_module',
@@ -234,6 +236,20 @@ export function generateProgram(o: ProgramOptions): string {
     );
     pend(t);
   }
+  for (const t of ['accept', 'accept4'] as const) {
+    if (!want(t)) continue;
+    // The peer address exists only once the call returns: keep the user pointer, read it at exit.
+    out.push(`tracepoint:syscalls:sys_enter_${t} /${self}/ { @ac[tid] = (uint64)args->upeer_sockaddr; }`);
+    const rec = (fam: string, port: string, addr: string): string =>
+      `printf("C\\t%d\\t%d\\t%d\\t%lu\\t%llu\\t${t}\\t%d\\t%d\\t%d\\t%s\\n", ${hdr}, args->ret, ${fam}, ${port}, ${addr}); ` +
+      'printf("R\\t%d\\t%ld\\n", tid, args->ret);';
+    out.push(
+      `tracepoint:syscalls:sys_exit_${t} /@ac[tid] != 0/ { $sa = (struct sockaddr_in *)uptr(@ac[tid]); delete(@ac[tid]); ` +
+        `if (args->ret >= 0) { $fam = $sa->sin_family; ` +
+        `if ($fam == 2) { ${rec('$fam', '$sa->sin_port', 'ntop($sa->sin_addr.s_addr)')} } ` +
+        `if ($fam == 10) { $s6 = (struct sockaddr_in6 *)$sa; ${rec('$fam', '$s6->sin6_port', 'ntop($s6->sin6_addr.in6_u.u6_addr8)')} } } }`,
+    );
+  }
   for (const [t, g] of Object.entries(GENERIC)) {
     if (!want(t)) continue;
     const nums = [...g.nums.map((n) => `args->${n}`), '0', '0', '0'].slice(0, 3);
@@ -248,6 +264,9 @@ export function generateProgram(o: ProgramOptions): string {
       `tracepoint:syscalls:sys_exit_${sys} /@p[tid]/ { delete(@p[tid]); printf("R\\t%d\\t%ld\\n", tid, args->ret); }`,
     );
   }
-  out.push('END { clear(@p); clear(@d); clear(@of); clear(@om); clear(@on); }');
+  // bpftrace refuses to clear a map no probe uses: clear only the ones this program has.
+  const text = out.join('\n');
+  const maps = ['p', 'd', 'ac', 'of', 'om', 'on'].filter((m) => text.includes(`@${m}[`));
+  if (maps.length > 0) out.push(`END { ${maps.map((m) => `clear(@${m});`).join(' ')} }`);
   return `${out.join('\n')}\n`;
 }
