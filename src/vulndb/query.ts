@@ -159,7 +159,10 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   );
   const qAdvisoryBy = db.prepare('SELECT * FROM advisories WHERE id = ? AND source = ?');
   const qAlias = db.prepare('SELECT advisory_id, source FROM aliases WHERE alias = ? ORDER BY advisory_id, source');
-  const qAdvisoryMany = db.prepare('SELECT * FROM advisories WHERE id IN (SELECT value FROM json_each(?))');
+  const qAdvisoryMany = db.prepare(
+    'SELECT id, source, aliases, related, published, modified, summary, severity, cwes, refs FROM advisories WHERE id IN (SELECT value FROM json_each(?))',
+  );
+  qAdvisoryMany.setReturnArrays(true);
   const qEpssMany = db.prepare('SELECT * FROM epss WHERE cve IN (SELECT value FROM json_each(?))');
   // KEV is a catalogue of ~1,500 entries: one read on first use beats a query per CVE.
   let kevAll: Map<string, KevEntry> | undefined;
@@ -183,16 +186,20 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
     return r;
   };
 
-  const toEntry = (ecosystem: string, pkg: string, r: AffectedTuple): AffectedEntry => {
-    const [advisoryId, source, ranges, versions, status, severity, note] = r;
+  /** An entry from a row of the affected columns starting at `at` (rows are arrays, not objects). */
+  const toEntry = (ecosystem: string, pkg: string, r: readonly unknown[], at = 0): AffectedEntry => {
+    const versions = r[at + 3] as string;
     const e: AffectedEntry = {
-      advisoryId,
-      source,
+      advisoryId: r[at] as string,
+      source: r[at + 1] as string,
       ecosystem,
       package: pkg,
-      ranges: parseRanges(ranges),
+      ranges: parseRanges(r[at + 2] as string),
       versions: versions === '[]' ? [] : (JSON.parse(versions) as string[]),
     };
+    const status = r[at + 4] as string | null;
+    const severity = r[at + 5] as string | null;
+    const note = r[at + 6] as string | null;
     if (status !== null) e.status = status as AdvisoryStatus;
     if (severity !== null) e.severity = severity;
     if (note !== null) e.note = note;
@@ -233,16 +240,14 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
       return out;
     },
     prefetchAffected(ecosystem, packages) {
-      const wanted = [...new Set(packages)].filter((p) => !cache.has(`${ecosystem}\0${p}`) && known(ecosystem, p));
+      // Names the database lacks come back without rows and are cached as such: no per-name check.
+      const wanted = [...new Set(packages)].filter((p) => !cache.has(`${ecosystem}\0${p}`));
       if (wanted.length === 0 || wanted.length + cache.size > CACHE_MAX) return;
       const grouped = new Map<string, AffectedEntry[]>();
       for (const p of wanted) grouped.set(p, []);
-      for (const row of qAffectedMany.all(ecosystem, JSON.stringify(wanted)) as unknown as [
-        string,
-        ...AffectedTuple,
-      ][]) {
-        const [pkg, ...rest] = row;
-        grouped.get(pkg)?.push(toEntry(ecosystem, pkg, rest as AffectedTuple));
+      for (const row of qAffectedMany.all(ecosystem, JSON.stringify(wanted)) as unknown as unknown[][]) {
+        const pkg = row[0] as string;
+        grouped.get(pkg)?.push(toEntry(ecosystem, pkg, row, 1));
       }
       for (const [p, entries] of grouped) cache.set(`${ecosystem}\0${p}`, entries);
     },
@@ -284,7 +289,19 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
       }
       if (missing.length === 0) return out;
       const found = new Map<string, Advisory>();
-      for (const r of qAdvisoryMany.all(JSON.stringify(missing)) as unknown as AdvisoryRow[]) {
+      for (const a of qAdvisoryMany.all(JSON.stringify(missing)) as unknown as unknown[][]) {
+        const r: AdvisoryRow = {
+          id: a[0] as string,
+          source: a[1] as string,
+          aliases: a[2] as string,
+          related: a[3] as string,
+          published: a[4] as string | null,
+          modified: a[5] as string | null,
+          summary: a[6] as string | null,
+          severity: a[7] as string,
+          cwes: a[8] as string,
+          refs: a[9] as string,
+        };
         // The same id from several sources: prefer OSV's record, as advisory() does.
         const prev = found.get(r.id);
         if (!prev || (prev.source !== 'osv' && (r.source === 'osv' || r.source < prev.source)))
