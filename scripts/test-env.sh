@@ -41,7 +41,7 @@ MANIFEST_ACCEPT='application/vnd.oci.image.manifest.v1+json, application/vnd.doc
 # zstd for zstd layers, time and iproute2 (ss) for the benches and the port check.
 PKGS=(podman runc conmon netavark aardvark-dns containernetworking-plugins slirp4netns fuse-overlayfs
   catatonit uidmap iptables skopeo umoci debootstrap busybox-static curl ca-certificates docker-registry
-  rpm db-util sqlite3 zstd gzip tar time iproute2 procps unzip)
+  rpm db-util sqlite3 zstd gzip tar time iproute2 procps unzip openssl gnupg openssh-client python3)
 
 us() { local t=${EPOCHREALTIME/./}; echo "${t#0}"; }
 T0=$(us)
