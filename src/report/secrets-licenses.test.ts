@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { validateReportSchema, validateSarif210 } from '../../test/schemas/validate.ts';
 import { assertGolden } from './__fixtures__/golden.ts';
 import { reportInventory } from './__fixtures__/report.ts';
-import { validateReportSchema, validateSarif210 } from './__fixtures__/schemas.ts';
 import { secretsLicensesReport } from './__fixtures__/secrets-licenses.ts';
 import { writeCycloneDxReport } from './cyclonedx/index.ts';
 import { writeHtml } from './html/index.ts';

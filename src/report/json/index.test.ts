@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { validateReportSchema } from '../../../test/schemas/validate.ts';
 import { assertGolden } from '../__fixtures__/golden.ts';
 import { goldenReport, HOSTILE, hostileReport, noDbReport } from '../__fixtures__/report.ts';
-import { validateReportSchema } from '../__fixtures__/schemas.ts';
 import type { Report } from '../types.ts';
 import { writeJson } from './index.ts';
 

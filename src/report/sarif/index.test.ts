@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { validateSarif210 } from '../../../test/schemas/validate.ts';
 import { assertGolden } from '../__fixtures__/golden.ts';
 import { goldenReport, hostileReport, noDbReport } from '../__fixtures__/report.ts';
-import { validateSarif210 } from '../__fixtures__/schemas.ts';
 import { writeSarif } from './index.ts';
 
 interface SarifResult {
