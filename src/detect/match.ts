@@ -9,7 +9,7 @@ import { osDetectorFor } from './api.ts';
 import { LANG_ECOSYSTEMS, langMatchName } from './lang/index.ts';
 import { riskScore } from './risk.ts';
 import { chooseSeverity } from './severity.ts';
-import type { FindingStatus, MatchEvidence, Unmatched, VulnFinding } from './types.ts';
+import type { FindingPackage, FindingStatus, MatchEvidence, Unmatched, VulnFinding } from './types.ts';
 
 export interface DetectResult {
   results: ReportResult[];
@@ -45,7 +45,14 @@ export function detectVulnerabilities(inventory: Inventory, db: VulnDbReader): D
     u.count++;
     if (u.samples.length < MAX_SAMPLES) u.samples.push(sample);
   };
-  const ctx: MatchContext = { db, advisories: new Map(), notices: [], exploits: new Map(), pending: [] };
+  const ctx: MatchContext = {
+    db,
+    advisories: new Map(),
+    notices: [],
+    exploits: new Map(),
+    pending: [],
+    versionings: new Map(),
+  };
   const results: ReportResult[] = [];
   let evaluated = 0;
 
@@ -137,6 +144,8 @@ interface MatchContext {
   notices: SupportNotice[];
   exploits: Map<string, { epss?: EpssEntry; kev?: KevEntry }>;
   pending: Pending[];
+  /** Versioning module per ecosystem name (null: none), looked up once per scan. */
+  versionings: Map<string, Versioning | null>;
 }
 
 /** Debian's security-support lists state a package's support, not a vulnerability. */
@@ -152,8 +161,10 @@ function isSupportEntry(entry: AffectedEntry): boolean {
 export function resultTargetOf(path: string): string {
   const nm = path.indexOf('node_modules/');
   if (nm >= 0 && path.endsWith('/package.json')) return path.slice(0, nm + 'node_modules'.length);
-  const m = /^(.*?)\/[^/]+\.(?:dist-info|egg-info)(?:\/|$)/.exec(path);
-  if (m) return m[1] ?? path;
+  if (path.includes('-info')) {
+    const m = /^(.*?)\/[^/]+\.(?:dist-info|egg-info)(?:\/|$)/.exec(path);
+    if (m) return m[1] ?? path;
+  }
   if (/\.(?:jar|war|ear|par)$/i.test(path) || /\/specifications\/[^/]+\.gemspec$/.test(path)) {
     const slash = path.lastIndexOf('/');
     return slash > 0 ? path.slice(0, slash) : path;
@@ -176,10 +187,15 @@ function matchPackage(
   out: VulnFinding[],
   skip: (reason: Unmatched['reason'], ecosystem: string, sample: string) => void,
 ): boolean {
-  const pending: Pending = { lookup: l, decided: [], endOfLife: false, out };
+  // Most packages have no applicable record: the pending entry is made on the first one.
+  let pending: Pending | undefined;
   let comparable = false;
   for (const ecosystem of l.ecosystems) {
-    const versioning = versioningFor(ecosystem);
+    let versioning = ctx.versionings.get(ecosystem);
+    if (versioning === undefined) {
+      versioning = versioningFor(ecosystem) ?? null;
+      ctx.versionings.set(ecosystem, versioning);
+    }
     if (!versioning) {
       skip('unknown-ecosystem', ecosystem, `${l.name}@${l.version}`);
       continue;
@@ -201,14 +217,14 @@ function matchPackage(
           ...(entry.note ? { note: entry.note } : {}),
           source: entry.source,
         });
-        if (ended) pending.endOfLife = true;
+        if (ended) (pending ??= { lookup: l, decided: [], endOfLife: false, out }).endOfLife = true;
         continue;
       }
       const d = decide(l, ecosystem, versioning, entry);
-      if (d) pending.decided.push(d);
+      if (d) (pending ??= { lookup: l, decided: [], endOfLife: false, out }).decided.push(d);
     }
   }
-  if (pending.decided.length > 0) ctx.pending.push(pending);
+  if (pending && pending.decided.length > 0) ctx.pending.push(pending);
   return comparable;
 }
 
@@ -335,34 +351,33 @@ function buildFinding(ctx: MatchContext, l: Lookup, d: Decision): VulnFinding {
   const sev = chooseSeverity(severityEntries, entry.severity, isOSPackageType(l.pkg.type) ? 'distro' : 'ghsa');
   const { epss, kev } = cve ? exploitOf(ctx, cve) : {};
   const p = l.pkg;
-  const finding: VulnFinding = {
-    id: entry.advisoryId,
-    aliases,
-    ...(cve ? { cve } : {}),
-    package: {
-      name: p.name,
-      version: p.version,
-      type: p.type,
-      ...(p.purl ? { purl: p.purl } : {}),
-      matchedName: l.name,
-      matchedVersion: l.version,
-      ecosystem,
-      path: p.location.path,
-      ...(p.location.layer !== undefined ? { layer: p.location.layer } : {}),
-    },
-    ...(fixedVersion ? { fixedVersion } : {}),
-    status,
-    ...sev,
-    ...(epss
-      ? { epss: { score: epss.score, percentile: epss.percentile, ...(epss.date ? { date: epss.date } : {}) } }
-      : {}),
-    ...(kev ? { kev: { dateAdded: kev.dateAdded, dueDate: kev.dueDate, knownRansomware: kev.knownRansomware } } : {}),
-    risk: 0,
-    ...(advisory?.summary ? { title: advisory.summary } : {}),
-    references: advisory?.references ?? [],
-    cwes: advisory?.cwes ?? [],
-    evidence,
-  };
+  // Built key by key in the report's key order: conditional spreads cost a temporary object each,
+  // and this runs once per finding.
+  const pkg = { name: p.name, version: p.version, type: p.type } as FindingPackage;
+  if (p.purl) pkg.purl = p.purl;
+  pkg.matchedName = l.name;
+  pkg.matchedVersion = l.version;
+  pkg.ecosystem = ecosystem;
+  pkg.path = p.location.path;
+  if (p.location.layer !== undefined) pkg.layer = p.location.layer;
+  const finding = { id: entry.advisoryId, aliases } as VulnFinding;
+  if (cve) finding.cve = cve;
+  finding.package = pkg;
+  if (fixedVersion) finding.fixedVersion = fixedVersion;
+  finding.status = status;
+  finding.severity = sev.severity;
+  finding.severitySource = sev.severitySource;
+  finding.cvss = sev.cvss;
+  if (epss) {
+    finding.epss = { score: epss.score, percentile: epss.percentile };
+    if (epss.date) finding.epss.date = epss.date;
+  }
+  if (kev) finding.kev = { dateAdded: kev.dateAdded, dueDate: kev.dueDate, knownRansomware: kev.knownRansomware };
+  finding.risk = 0;
+  if (advisory?.summary) finding.title = advisory.summary;
+  finding.references = advisory?.references ?? [];
+  finding.cwes = advisory?.cwes ?? [];
+  finding.evidence = evidence;
   finding.risk = riskScore(finding);
   return finding;
 }

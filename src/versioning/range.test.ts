@@ -1,14 +1,16 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { expectCode } from '../../test/helpers/errors.ts';
-import { SEMVER_VERSIONING } from './api.ts';
+import { SEMVER_VERSIONING, versionings } from './api.ts';
 import { apk } from './apk/index.ts';
 import { deb } from './deb/index.ts';
 import { go } from './go/index.ts';
 import { pep440 } from './pep440/index.ts';
-import { ignoredEvents, matchAffected } from './range.ts';
+import { ignoredEvents, matchAffected, mayCompareEqual } from './range.ts';
 import { semver } from './semver/index.ts';
-import type { AffectedRange, RangeEvent } from './types.ts';
+import { loadFacts, loadOwnFacts } from './testing/facts.ts';
+import type { AffectedRange, RangeEvent, Versioning } from './types.ts';
 
 const eco = (events: RangeEvent[]): AffectedRange => ({ type: 'ECOSYSTEM', events });
 const entry = (ranges: AffectedRange[], versions: string[] = []) => ({ ranges, versions });
@@ -181,5 +183,64 @@ describe('matchAffected (OSV evaluation)', () => {
       matchAffected(semver, '1.0.0', entry([eco([{ introduced: '1.0.0' }, { fixed: '1.0.0' }])])),
       undefined,
     );
+  });
+});
+
+describe('mayCompareEqual (the versions-list prefilter)', () => {
+  const byId = new Map<string, Versioning>(versionings.map((v) => [v.id, v]));
+  const upstream: [string, string][] = [
+    ['apk.json', 'apk'],
+    ['dpkg.json', 'deb'],
+    ['go-semver.json', 'go'],
+    ['maven.json', 'maven'],
+    ['pep440.json', 'pep440'],
+    ['rpm.json', 'rpm'],
+    ['semver.json', 'semver'],
+  ];
+  const pairs = (v: Versioning, facts: [string, string, number][]): [string, string][] =>
+    facts
+      .filter(([a, b]) => v.isValid(a) && v.isValid(b) && v.compare(a, b) === 0)
+      .map(([a, b]) => [a, b] as [string, string]);
+
+  test('holds for every pair a module compares equal, in every fact file', () => {
+    let checked = 0;
+    const misses: string[] = [];
+    const check = (v: Versioning, facts: [string, string, number][]): void => {
+      for (const [a, b] of pairs(v, facts)) {
+        checked++;
+        if (!mayCompareEqual(a, b) || !mayCompareEqual(b, a)) misses.push(`${v.id}: ${a} = ${b}`);
+      }
+    };
+    for (const [file, id] of upstream) check(byId.get(id) as Versioning, loadFacts<[string, string, number]>(file));
+    for (const id of ['cargo', 'gem', 'composer', 'nuget']) {
+      check(byId.get(id) as Versioning, loadOwnFacts(join(import.meta.dirname, id)).compare);
+    }
+    assert.deepEqual(misses, []);
+    assert.ok(checked > 500, `only ${checked} equal pairs checked`);
+  });
+
+  test('equal spellings pass, different numbers do not', () => {
+    for (const [a, b] of [
+      ['1.0', '1.0.0'],
+      ['0:1.2-1', '1.2-1'],
+      ['1.05', '1.5'],
+      ['1.0.0+build.5', '1.0.0'],
+      ['v1.2.3', '1.2.3'],
+      ['1.0+5', '1.0.5'],
+    ])
+      assert.ok(mayCompareEqual(a as string, b as string), `${a} ${b}`);
+    for (const [a, b] of [
+      ['1.0', '1.1'],
+      ['1.2.3', '1.2.30'],
+      ['10', '1.0'],
+      ['2.0-1', '2.0-2'],
+    ])
+      assert.ok(!mayCompareEqual(a as string, b as string), `${a} ${b}`);
+  });
+
+  test('the versions list still matches equal spellings (PEP 440 1.0 = 1.0.0)', () => {
+    const e = { ranges: [], versions: ['0.9', '1.0', '1.1'] };
+    assert.equal(matchAffected(pep440, '1.0.0', e)?.via, 'versions');
+    assert.equal(matchAffected(pep440, '1.0.1', e), undefined);
   });
 });

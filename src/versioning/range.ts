@@ -55,6 +55,52 @@ export function compareSafe(v: Versioning, a: string, b: string): number | undef
   return v.compare(a, b);
 }
 
+/**
+ * A necessary condition for `compare(a, b) === 0` in every module, without parsing: equal versions
+ * have the same non-zero digit runs (leading zeros and all-zero runs ignored, so `1.0` = `1.0.0`,
+ * `0:1` = `1`, `1.05` = `1.5`), either whole or up to the first `+` (SemVer build metadata does not
+ * take part in comparison). Checked against every equal pair of the fact files.
+ */
+export function mayCompareEqual(a: string, b: string): boolean {
+  return sameDigitRuns(a, b, false) || sameDigitRuns(a, b, true);
+}
+
+function sameDigitRuns(a: string, b: string, stopAtPlus: boolean): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    const sa = digitRunStart(a, i, stopAtPlus);
+    const sb = digitRunStart(b, j, stopAtPlus);
+    if (sa < 0 || sb < 0) return sa === sb;
+    const ea = digitRunEnd(a, sa);
+    const eb = digitRunEnd(b, sb);
+    if (ea - sa !== eb - sb) return false;
+    for (let k = 0; k < ea - sa; k++) if (a.charCodeAt(sa + k) !== b.charCodeAt(sb + k)) return false;
+    i = ea;
+    j = eb;
+  }
+}
+
+/** Index of the next non-zero digit (the start of a run without its leading zeros), or -1. */
+function digitRunStart(s: string, from: number, stopAtPlus: boolean): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x31 && c <= 0x39) return i;
+    if (c === 0x2b && stopAtPlus) return -1;
+  }
+  return -1;
+}
+
+function digitRunEnd(s: string, start: number): number {
+  let i = start;
+  while (i < s.length) {
+    const c = s.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) break;
+    i++;
+  }
+  return i;
+}
+
 function readEvent(e: unknown): { kind: Kind; version: string } | undefined {
   if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
   const keys = Object.keys(e);
@@ -123,8 +169,16 @@ function evaluate(
   version: string,
   events: Event[],
 ): { events: RangeEvent[]; fixed?: string } | undefined {
-  const limits = events.filter((e) => e.kind === 'limit');
-  if (limits.length > 0 && !limits.some((e) => cmp.compare(version, e.version) < 0)) return undefined;
+  // Limits bound the whole range: the version must be below at least one of them.
+  let limited = false;
+  let belowALimit = false;
+  for (let i = 0; i < events.length && !belowALimit; i++) {
+    const e = events[i]!;
+    if (e.kind !== 'limit') continue;
+    limited = true;
+    belowALimit = cmp.compare(version, e.version) < 0;
+  }
+  if (limited && !belowALimit) return undefined;
   let affected = false;
   let start: Event | undefined;
   let position = -1;
@@ -182,7 +236,12 @@ export function matchAffected(
     throw new BollardError('INPUT_INVALID', `${v.id}: not a valid version: ${JSON.stringify(version.slice(0, 64))}`);
   }
   for (const candidate of listed) {
-    if (typeof candidate === 'string' && compareSafe(v, version, candidate) === 0) {
+    // Lists run to hundreds of versions: skip compare for candidates that cannot be equal.
+    if (
+      typeof candidate === 'string' &&
+      mayCompareEqual(version, candidate) &&
+      compareSafe(v, version, candidate) === 0
+    ) {
       return {
         ...rangeFixed(v, version, entry, ecosystem),
         via: 'versions',

@@ -167,7 +167,25 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
   // KEV is a catalogue of ~1,500 entries: one read on first use beats a query per CVE.
   let kevAll: Map<string, KevEntry> | undefined;
   const qEpss = db.prepare('SELECT * FROM epss WHERE cve = ?');
-  const cache = new Map<string, AffectedEntry[]>();
+  // Rows by ecosystem, then package: no per-look-up key string on the hot path.
+  const cache = new Map<string, Map<string, AffectedEntry[]>>();
+  let cached = 0;
+  const cacheOf = (ecosystem: string): Map<string, AffectedEntry[]> => {
+    let m = cache.get(ecosystem);
+    if (!m) {
+      m = new Map();
+      cache.set(ecosystem, m);
+    }
+    return m;
+  };
+  const remember = (byPackage: Map<string, AffectedEntry[]>, pkg: string, entries: AffectedEntry[]): void => {
+    if (cached >= CACHE_MAX) {
+      for (const m of cache.values()) m.clear();
+      cached = 0;
+    }
+    byPackage.set(pkg, entries);
+    cached++;
+  };
   // Records by id for advisoriesById: a server keeps the reader open across scans.
   const advisoryCache = new Map<string, Advisory | null>();
   let hasCveRecords: boolean | undefined;
@@ -222,6 +240,23 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
     return a;
   };
 
+  /** `toAdvisory` for a row of qAdvisoryMany's columns, without an intermediate object. */
+  const advisoryFromArray = (a: readonly unknown[]): Advisory => {
+    const adv: Advisory = {
+      id: a[0] as string,
+      source: a[1] as string,
+      aliases: JSON.parse(a[2] as string) as string[],
+      related: JSON.parse(a[3] as string) as string[],
+      severity: JSON.parse(a[7] as string) as SeverityEntry[],
+      cwes: JSON.parse(a[8] as string) as string[],
+      references: JSON.parse(a[9] as string) as string[],
+    };
+    if (a[4] !== null) adv.published = a[4] as string;
+    if (a[5] !== null) adv.modified = a[5] as string;
+    if (a[6] !== null) adv.summary = a[6] as string;
+    return adv;
+  };
+
   return {
     path,
     schemaVersion: version,
@@ -229,27 +264,27 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
     updatedAt: meta.get('updated_at') ?? meta.get('built_at') ?? '',
     sources,
     affected(ecosystem, pkg) {
-      const key = `${ecosystem}\0${pkg}`;
-      const hit = cache.get(key);
+      const byPackage = cacheOf(ecosystem);
+      const hit = byPackage.get(pkg);
       if (hit) return hit;
       if (!known(ecosystem, pkg)) return [];
       const rows = qAffected.all(ecosystem, pkg) as unknown as AffectedTuple[];
       const out = rows.map((r) => toEntry(ecosystem, pkg, r));
-      if (cache.size >= CACHE_MAX) cache.clear();
-      cache.set(key, out);
+      remember(byPackage, pkg, out);
       return out;
     },
     prefetchAffected(ecosystem, packages) {
       // Names the database lacks come back without rows and are cached as such: no per-name check.
-      const wanted = [...new Set(packages)].filter((p) => !cache.has(`${ecosystem}\0${p}`));
-      if (wanted.length === 0 || wanted.length + cache.size > CACHE_MAX) return;
+      const byPackage = cacheOf(ecosystem);
       const grouped = new Map<string, AffectedEntry[]>();
-      for (const p of wanted) grouped.set(p, []);
-      for (const row of qAffectedMany.all(ecosystem, JSON.stringify(wanted)) as unknown as unknown[][]) {
+      for (const p of packages) if (!byPackage.has(p) && !grouped.has(p)) grouped.set(p, []);
+      if (grouped.size === 0 || grouped.size + cached > CACHE_MAX) return;
+      for (const row of qAffectedMany.all(ecosystem, JSON.stringify([...grouped.keys()])) as unknown as unknown[][]) {
         const pkg = row[0] as string;
         grouped.get(pkg)?.push(toEntry(ecosystem, pkg, row, 1));
       }
-      for (const [p, entries] of grouped) cache.set(`${ecosystem}\0${p}`, entries);
+      for (const [p, entries] of grouped) byPackage.set(p, entries);
+      cached += grouped.size;
     },
     ecosystems() {
       ecosystems ??= new Set(
@@ -290,22 +325,12 @@ function createReader(db: DatabaseSync, path: string): VulnDb {
       if (missing.length === 0) return out;
       const found = new Map<string, Advisory>();
       for (const a of qAdvisoryMany.all(JSON.stringify(missing)) as unknown as unknown[][]) {
-        const r: AdvisoryRow = {
-          id: a[0] as string,
-          source: a[1] as string,
-          aliases: a[2] as string,
-          related: a[3] as string,
-          published: a[4] as string | null,
-          modified: a[5] as string | null,
-          summary: a[6] as string | null,
-          severity: a[7] as string,
-          cwes: a[8] as string,
-          refs: a[9] as string,
-        };
+        const id = a[0] as string;
+        const source = a[1] as string;
         // The same id from several sources: prefer OSV's record, as advisory() does.
-        const prev = found.get(r.id);
-        if (!prev || (prev.source !== 'osv' && (r.source === 'osv' || r.source < prev.source)))
-          found.set(r.id, toAdvisory(r));
+        const prev = found.get(id);
+        if (!prev || (prev.source !== 'osv' && (source === 'osv' || source < prev.source)))
+          found.set(id, advisoryFromArray(a));
       }
       if (advisoryCache.size + missing.length > CACHE_MAX) advisoryCache.clear();
       for (const id of missing) {

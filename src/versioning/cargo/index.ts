@@ -15,7 +15,7 @@ const cache = new ParseCache<semverLib.SemVer | null>();
 
 function parse(v: string): semverLib.SemVer | undefined {
   if (typeof v !== 'string') return undefined;
-  return cache.get(v, (k) => parseSemver2(k, false) ?? null) ?? undefined;
+  return cache.get(v, parseOrNull) ?? undefined;
 }
 
 type Op = '=' | '>' | '>=' | '<' | '<=' | '~' | '^' | '*';
@@ -172,3 +172,7 @@ export const cargo: Versioning = {
     return req.some((c) => c.major === v.major && c.minor === v.minor && c.patch === v.patch && c.pre.length > 0);
   },
 };
+
+function parseOrNull(k: string): semverLib.SemVer | null {
+  return parseSemver2(k, false) ?? null;
+}

@@ -133,7 +133,7 @@ const cache = new ParseCache<string | null>();
 
 function normalized(v: string): string | undefined {
   if (typeof v !== 'string' || v.length > MAX_VERSION_CHARS) return undefined;
-  return cache.get(v, (k) => normalizeComposer(k) ?? null) ?? undefined;
+  return cache.get(v, normalizeOrNull) ?? undefined;
 }
 
 type Op = '>' | '>=' | '<' | '<=' | '==' | '!=';
@@ -301,3 +301,7 @@ export const composer: Versioning = {
     return alternatives?.some((bounds) => bounds.every((b) => test(v, b))) ?? false;
   },
 };
+
+function normalizeOrNull(k: string): string | null {
+  return normalizeComposer(k) ?? null;
+}

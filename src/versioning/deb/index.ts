@@ -93,7 +93,7 @@ const cache = new ParseCache<DebVersion | null>();
 
 function parse(v: string): DebVersion | undefined {
   if (typeof v !== 'string' || v.length > MAX_VERSION_CHARS) return undefined;
-  return cache.get(v, (k) => parseDeb(k) ?? null) ?? undefined;
+  return cache.get(v, parseDebOrNull) ?? undefined;
 }
 
 export const deb: Versioning = {
@@ -109,3 +109,7 @@ export const deb: Versioning = {
     return compareParsed(pa, pb);
   },
 };
+
+function parseDebOrNull(k: string): DebVersion | null {
+  return parseDeb(k) ?? null;
+}

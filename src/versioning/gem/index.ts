@@ -14,7 +14,7 @@ const compared = new ParseCache<number>();
 
 function valid(v: string): boolean {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VERSION_CHARS) return false;
-  return validity.get(v, (k) => GEM_VERSION.test(k) && gemValid(k) !== null);
+  return validity.get(v, isGemValid);
 }
 
 export const gem: Versioning = {
@@ -36,3 +36,7 @@ export const gem: Versioning = {
     }
   },
 };
+
+function isGemValid(k: string): boolean {
+  return GEM_VERSION.test(k) && gemValid(k) !== null;
+}

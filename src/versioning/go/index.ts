@@ -81,7 +81,7 @@ const cache = new ParseCache<GoVersion | null>();
 /** Parse with or without the leading `v` (OSV Go records omit it). */
 function parse(v: string): GoVersion | undefined {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VERSION_CHARS) return undefined;
-  return cache.get(v, (k) => parseStrict(k[0] === 'v' ? k : `v${k}`) ?? null) ?? undefined;
+  return cache.get(v, parseWithV) ?? undefined;
 }
 
 function comparePrerelease(x: string, y: string): number {
@@ -163,3 +163,7 @@ export const go: Versioning = {
     return compareParsed(pa, pb);
   },
 };
+
+function parseWithV(k: string): GoVersion | null {
+  return parseStrict(k[0] === 'v' ? k : `v${k}`) ?? null;
+}

@@ -28,7 +28,7 @@ const cache = new ParseCache<NugetVersion | null>();
 
 function parse(v: string): NugetVersion | undefined {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VERSION_CHARS) return undefined;
-  return cache.get(v, (k) => parseVersion(k) ?? null) ?? undefined;
+  return cache.get(v, parseOrNull) ?? undefined;
 }
 
 const NUMERIC = /^\d+$/;
@@ -132,3 +132,7 @@ export const nuget: Versioning = {
     return true;
   },
 };
+
+function parseOrNull(k: string): NugetVersion | null {
+  return parseVersion(k) ?? null;
+}

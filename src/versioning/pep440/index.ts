@@ -19,7 +19,7 @@ interface Parsed {
 const parsedCache = new ParseCache<Parsed | null>();
 
 function parsed(v: string): Parsed | null {
-  return parsedCache.get(v, (k) => (pepParse(k) as Parsed | null) ?? null);
+  return parsedCache.get(v, parseOrNull);
 }
 
 function num(a: number, b: number): number {
@@ -41,8 +41,6 @@ function comparePep(a: Parsed, b: Parsed): number {
     c = num(a.release[i] ?? 0, b.release[i] ?? 0);
     if (c) return c;
   }
-  // Pre-release rank: dev-only (no pre, no post) first, then a < b < rc, then no pre-release.
-  const preRank = (p: Parsed): number => (p.pre ? 1 : !p.post && p.dev ? 0 : 2);
   c = num(preRank(a), preRank(b));
   if (c) return c;
   if (a.pre && b.pre) {
@@ -55,6 +53,11 @@ function comparePep(a: Parsed, b: Parsed): number {
   c = num(a.dev ? 0 : 1, b.dev ? 0 : 1) || (a.dev && b.dev ? num(a.dev[1], b.dev[1]) : 0);
   if (c) return c;
   return compareLocal(a.local, b.local);
+}
+
+/** Pre-release rank: dev-only (no pre, no post) first, then a < b < rc, then no pre-release. */
+function preRank(p: Parsed): number {
+  return p.pre ? 1 : !p.post && p.dev ? 0 : 2;
 }
 
 /** Local labels: none first; segments compare numerically when both are numbers, numbers after letters. */
@@ -81,7 +84,7 @@ function compareLocal(a: Parsed['local'], b: Parsed['local']): number {
 
 function valid(v: string): boolean {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VERSION_CHARS) return false;
-  return validity.get(v, (k) => pepValid(k) !== null);
+  return validity.get(v, isPepValid);
 }
 
 export const pep440: Versioning = {
@@ -107,3 +110,11 @@ export const pep440: Versioning = {
     }
   },
 };
+
+function parseOrNull(k: string): Parsed | null {
+  return (pepParse(k) as Parsed | null) ?? null;
+}
+
+function isPepValid(k: string): boolean {
+  return pepValid(k) !== null;
+}

@@ -114,7 +114,7 @@ const cache = new ParseCache<Evr | null>();
 
 function parse(v: string): Evr | undefined {
   if (typeof v !== 'string' || v.length > MAX_VERSION_CHARS) return undefined;
-  return cache.get(v, (k) => parseEvr(k) ?? null) ?? undefined;
+  return cache.get(v, parseOrNull) ?? undefined;
 }
 
 export const rpm: Versioning = {
@@ -130,3 +130,7 @@ export const rpm: Versioning = {
     return compareEvr(pa, pb);
   },
 };
+
+function parseOrNull(k: string): Evr | null {
+  return parseEvr(k) ?? null;
+}

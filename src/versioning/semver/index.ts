@@ -18,7 +18,7 @@ const strict = new ParseCache<semverLib.SemVer | null>();
 
 function parseStrict(v: string): semverLib.SemVer | undefined {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VERSION_CHARS) return undefined;
-  return strict.get(v, (k) => semverLib.parse(k) ?? null) ?? undefined;
+  return strict.get(v, parseStrictOrNull) ?? undefined;
 }
 
 /** npm's `semver.compare` with its options (`loose` accepts `v1.2.3beta`-style versions). */
@@ -73,7 +73,7 @@ const osv = new ParseCache<semverLib.SemVer | null>();
 
 function parseOsv(v: string): semverLib.SemVer | undefined {
   if (typeof v !== 'string' || v.length === 0 || v.length > MAX_VERSION_CHARS) return undefined;
-  return osv.get(v, (k) => parseSemver2(k, true) ?? null) ?? undefined;
+  return osv.get(v, parseOsvOrNull) ?? undefined;
 }
 
 /** SemVer 2.0 precedence for OSV `SEMVER` ranges; a leading `v` is tolerated, build metadata ignored. */
@@ -90,3 +90,11 @@ export const osvSemver: Versioning = {
     return pa.compare(pb);
   },
 };
+
+function parseStrictOrNull(k: string): semverLib.SemVer | null {
+  return semverLib.parse(k) ?? null;
+}
+
+function parseOsvOrNull(k: string): semverLib.SemVer | null {
+  return parseSemver2(k, true) ?? null;
+}
