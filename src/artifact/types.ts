@@ -8,7 +8,16 @@ import type { Progress } from '../util/progress.ts';
 import type { TempRoot } from '../util/tempdir.ts';
 
 /** The transports of a target string, as skopeo names them. */
-export type TargetKind = 'oci' | 'oci-archive' | 'docker-archive' | 'registry' | 'docker-daemon' | 'rootfs' | 'sbom';
+/** `rootfs`: an unpacked image root; `filesystem`: a project directory or config files (`bollard fs`, `bollard config`). */
+export type TargetKind =
+  | 'oci'
+  | 'oci-archive'
+  | 'docker-archive'
+  | 'registry'
+  | 'docker-daemon'
+  | 'rootfs'
+  | 'filesystem'
+  | 'sbom';
 
 /** One layer of an image, in order from the base (index 0) up. */
 export interface LayerRef {

@@ -7,6 +7,7 @@ import { findReportWriter, reportFormatNames } from '../report/api.ts';
 import type { Report } from '../report/types.ts';
 import { BollardError } from '../util/errors.ts';
 import { VERSION } from '../version.ts';
+import { requestExitCode } from './exit.ts';
 import { writeOutput } from './output.ts';
 
 /** `bollard config PATH...`: Dockerfiles and Kubernetes manifests checked before they ship. */
@@ -83,7 +84,7 @@ export function configCommand(): Command {
         tool: { name: 'bollard', version: VERSION },
         createdAt: new Date().toISOString(),
         // There is no image: the target is the set of paths checked.
-        target: { kind: 'rootfs', input: paths.join(' '), name: paths.join(' '), path: paths[0] ?? '.' },
+        target: { kind: 'filesystem', input: paths.join(' '), name: paths.join(' '), path: paths[0] ?? '.' },
         results: scan.results,
         unmatched: [],
         expiredIgnores: [],
@@ -107,7 +108,7 @@ export function configCommand(): Command {
           (threshold === undefined ||
             (threshold !== 'none' && SEVERITIES.indexOf(f.severity) <= SEVERITIES.indexOf(threshold))),
       );
-      if (exitCode !== 0 && counted.length > 0) process.exitCode = exitCode;
+      if (exitCode !== 0 && counted.length > 0) requestExitCode(exitCode);
     });
 }
 

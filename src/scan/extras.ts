@@ -67,7 +67,7 @@ export function prepareExtraScans(opts: ExtraScanOptions, base: readonly Analyze
       }
       if (opts.license) {
         licenses = packageLicenseFindings(inv.inventory.packages, policy);
-        const dir = inv.target.kind === 'rootfs' ? inv.target.path : undefined;
+        const dir = inv.target.kind === 'rootfs' || inv.target.kind === 'filesystem' ? inv.target.path : undefined;
         if (dir && opts.licenseHeaders !== false) {
           const headers = scanLicenseHeaders(dir, {
             warn: (code, message, sample) => {

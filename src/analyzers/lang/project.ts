@@ -167,7 +167,7 @@ export async function inventoryProject(dir: string, options: ProjectOptions = {}
       addWarning(warnings, 'SKIPPED_BY_RULE', `${skipped} entries were left out by the skip lists and .gitignore`);
     return {
       schemaVersion: 1,
-      target: { kind: 'rootfs', input: dir, name: root, path: root },
+      target: { kind: 'filesystem', input: dir, name: root, path: root },
       inventory,
       coverage,
       warnings,
