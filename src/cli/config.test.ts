@@ -45,7 +45,7 @@ const MANIFESTS = [
   'spec:',
   '  containers:',
   '    - name: app',
-  '      image: registry.example/web@sha256:' + 'a'.repeat(64),
+  `      image: registry.example/web@sha256:${'a'.repeat(64)}`,
   '      securityContext:',
   '        privileged: true',
   '',
