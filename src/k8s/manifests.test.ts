@@ -137,6 +137,145 @@ describe('loadManifests', () => {
   });
 });
 
+describe('parseManifests: exact lines on the fast reader', () => {
+  const collect = (text: string, file = 'x.yaml'): { objs: K8sObject[]; errors: ManifestError[] } => {
+    const errors: ManifestError[] = [];
+    const objs = parseManifests(text, file, { onError: (e) => errors.push(e) });
+    return { objs, errors };
+  };
+
+  test('flow collections, block lists and nested keys point at their own lines', () => {
+    const { objs, errors } = collect(
+      [
+        'apiVersion: v1', // 1
+        'kind: Pod', // 2
+        'metadata: {name: flow, namespace: n, labels: {app: web}}', // 3
+        'spec:', // 4
+        '  containers: [{name: a, image: "x:1",', // 5
+        '      ports: [{containerPort: 80}]},', // 6
+        '    {name: b, image: y,', // 7
+        '      securityContext: {privileged: true}}]', // 8
+        '  volumes:', // 9
+        '    - name: data', // 10
+        '      hostPath:', // 11
+        '        path: /var/run/docker.sock', // 12
+        '', // 13
+      ].join('\n'),
+    );
+    assert.deepEqual(errors, []);
+    const [pod] = objs;
+    assert.deepEqual([pod?.startLine, pod?.endLine, pod?.metadata.labels], [1, 12, { app: 'web' }]);
+    assert.equal(pod?.pathLine(['metadata', 'labels', 'app']), 3);
+    assert.equal(pod?.pathLine(['spec', 'containers', 0, 'ports', 0, 'containerPort']), 6);
+    assert.equal(pod?.pathLine(['spec', 'containers', 1]), 7);
+    assert.equal(pod?.pathLine(['spec', 'containers', 1, 'securityContext', 'privileged']), 8);
+    assert.equal(pod?.pathLine(['spec', 'volumes', 0, 'hostPath', 'path']), 12);
+    assert.equal(pod?.pathLine(['spec', 'containers', 2]), undefined);
+    // A missing field points at its nearest written parent.
+    assert.equal(pod?.nearestLine(['spec', 'containers', 1, 'securityContext', 'runAsNonRoot']), 8);
+    assert.equal(pod?.nearestLine(['spec', 'hostNetwork']), 4);
+    assert.equal(pod?.nearestLine([]), 1);
+  });
+
+  test('a syntax error in one document: the others are read with their exact lines and Helm sources', () => {
+    const { objs, errors } = collect(
+      [
+        'apiVersion: v1', // 1
+        'kind: Namespace',
+        'metadata:',
+        '  name: one', // 4
+        '---',
+        'apiVersion: v1', // 6
+        'kind: ConfigMap',
+        'metadata:',
+        '  name: [unclosed', // 9
+        '---',
+        '# Source: chart/templates/ns.yaml', // 11
+        'apiVersion: v1', // 12
+        'kind: Namespace',
+        'metadata:',
+        '  name: three', // 15
+      ].join('\n'),
+    );
+    assert.deepEqual(
+      objs.map((o) => [o.metadata.name, o.startLine, o.endLine, o.docIndex, o.source]),
+      [
+        ['one', 1, 4, 0, undefined],
+        ['three', 12, 15, 2, 'chart/templates/ns.yaml'],
+      ],
+    );
+    assert.equal(objs[1]?.pathLine(['metadata', 'name']), 15);
+    assert.deepEqual(
+      errors.map((e) => [e.file, e.line, e.code]),
+      [['x.yaml', 9, 'INPUT_INVALID']],
+    );
+  });
+
+  test('a flow list closed at its key indentation (kubectl reads it) is read with exact lines', () => {
+    const { objs, errors } = collect(
+      [
+        'apiVersion: apps/v1', // 1
+        'kind: Deployment',
+        'metadata: {name: d}',
+        'spec:',
+        '  template:',
+        '    spec:',
+        '      containers:',
+        '        - name: app', // 8
+        '          args: [',
+        '            "--port=80",', // 10
+        '          ]',
+        '          image: app:1', // 12
+      ].join('\n'),
+    );
+    assert.deepEqual(errors, []);
+    const d = objs[0];
+    assert.ok(d);
+    assert.deepEqual((d.raw.spec as { template: { spec: { containers: unknown[] } } }).template.spec.containers, [
+      { name: 'app', args: ['--port=80'], image: 'app:1' },
+    ]);
+    assert.equal(d?.pathLine(['spec', 'template', 'spec', 'containers', 0, 'args', 0]), 10);
+    assert.equal(d?.pathLine(['spec', 'template', 'spec', 'containers', 0, 'image']), 12);
+    assert.deepEqual([d?.startLine, d?.endLine], [1, 12]);
+  });
+
+  test('hostile documents in a stream are refused with their codes and lines; the rest is read', () => {
+    const laughs = [`a: &a [${Array(9).fill('"lol"').join(',')}]`];
+    for (let i = 1; i < 9; i++)
+      laughs.push(
+        `${'abcdefghi'[i]}: &${'abcdefghi'[i]} [${Array(9)
+          .fill(`*${'abcdefghi'[i - 1]}`)
+          .join(',')}]`,
+      );
+    const { objs, errors } = collect(
+      [
+        'apiVersion: v1\nkind: Namespace\nmetadata: !!python/object:os.system {name: x}', // 1-3
+        laughs.join('\n'), // 5-13
+        `spec: ${'['.repeat(100_000)}`, // 15
+        'apiVersion: v1\nkind: Namespace\nmetadata: &m {name: m, again: *m}', // 17-19
+        'apiVersion: v1\nkind: Pod\nmetadata: {name: x, annotations: !!js/function "f(){}"}', // 21-23
+        'apiVersion: v1\nkind: Namespace\nmetadata: {name: ok}', // 25-27
+      ].join('\n---\n'),
+    );
+    assert.deepEqual(
+      objs.map((o) => [o.metadata.name, o.startLine, o.docIndex]),
+      [['ok', 25, 5]],
+    );
+    assert.deepEqual(
+      errors.map((e) => [e.line, e.code]),
+      [
+        [3, 'INPUT_INVALID'],
+        [5, 'LIMIT_EXCEEDED'],
+        [15, 'LIMIT_EXCEEDED'],
+        [19, 'INPUT_INVALID'],
+        [23, 'INPUT_INVALID'],
+      ],
+    );
+    assert.match(errors[0]!.message, /unsupported YAML tag/);
+    assert.match(errors[3]!.message, /recursive alias/);
+  });
+});
+
 describe('workloads', () => {
   test('pods and replica sets of a dump fold into their deployment and cron job, with pod IPs', async () => {
     const { objs } = await load([fx('cluster-dump.yaml')]);

@@ -7,9 +7,15 @@
  */
 import { lstat, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { extname, join, sep } from 'node:path';
-import { isMap, isPair, isScalar, isSeq, type LineCounter, type Node } from 'yaml';
 import { BollardError, type ErrorCode, isBollardError } from '../util/errors.ts';
-import { lineRange, parseYamlDocuments, type YamlBounds } from '../util/yaml.ts';
+import type { YamlBounds } from '../util/yaml.ts';
+import {
+  type LineIndex,
+  parseYamlSourceMapped,
+  type SourceMappedDocument,
+  type YamlNodeId,
+  type YamlPositionTree,
+} from '../util/yaml-sourcemap.ts';
 
 export type FieldPath = readonly (string | number)[];
 
@@ -40,6 +46,8 @@ export interface K8sObject {
   source?: string;
   /** 1-based line of a field path inside this object (`['spec','ports',0,'port']`), if present. */
   pathLine(path: FieldPath): number | undefined;
+  /** 1-based line of the deepest part of a field path that is present (a missing field points at its parent). */
+  nearestLine(path: FieldPath): number;
 }
 
 export interface ManifestError {
@@ -112,121 +120,52 @@ export async function loadManifests(paths: readonly string[], opts: LoadOptions)
 
 /** Parse one file's text (YAML stream or JSON) into objects; errors go to `onError`. */
 export function parseManifests(text: string, file: string, opts: LoadOptions): K8sObject[] {
-  const bounds: YamlBounds = { ...opts.limits, what: file };
   const out: K8sObject[] = [];
-  const lineStarts = lineStartsOf(text);
-  let docs: ReturnType<typeof parseYamlDocuments> | undefined;
+  let docs: SourceMappedDocument[];
   try {
-    docs = parseYamlDocuments(text, bounds);
-  } catch (e) {
-    // Size is a property of the file; anything else (syntax, duplicate keys, alias bombs, depth)
-    // is a property of one document, so the others are still read below.
-    const tooBig = Buffer.byteLength(text) > (opts.limits?.maxBytes ?? DEFAULT_MAX_BYTES);
-    if (tooBig || !(isBollardError(e, 'INPUT_INVALID') || isBollardError(e, 'LIMIT_EXCEEDED'))) {
-      opts.onError(asManifestError(file, e));
-      return out;
-    }
-  }
-  if (docs) {
-    docs.forEach((d, i) => {
-      objectsOfDocument(d.value, d.doc.contents as Node | null, d.lineCounter, 0, text, lineStarts, file, i, opts, out);
-    });
-    return out;
-  }
-  // One document is malformed: parse document by document so the others are still read.
-  const chunks = splitDocuments(text);
-  const maxDocs = opts.limits?.maxDocuments ?? 100_000;
-  if (chunks.length > maxDocs) {
-    opts.onError({ file, code: 'LIMIT_EXCEEDED', message: `more than ${maxDocs} documents` });
-    return out;
-  }
-  chunks.forEach((chunk, i) => {
-    let parsed: ReturnType<typeof parseYamlDocuments>;
-    try {
-      parsed = parseYamlDocuments(chunk.text, { ...bounds, what: 'document', maxDocuments: 1 });
-    } catch (e) {
-      const err = asManifestError(file, e, 'document', chunk.lineOffset);
-      opts.onError(err.line === undefined ? { ...err, line: chunk.lineOffset + 1 } : err);
-      return;
-    }
-    const d = parsed[0];
-    if (!d) return;
-    objectsOfDocument(
-      d.value,
-      d.doc.contents as Node | null,
-      d.lineCounter,
-      chunk.lineOffset,
-      text,
-      lineStarts,
-      file,
-      i,
-      opts,
-      out,
+    // A malformed document (syntax, duplicate keys, alias bombs, depth) is reported with its line
+    // and the others are still read; limits on the whole file (size, document count) end it.
+    docs = parseYamlSourceMapped(text, { ...opts.limits, what: file }, (e) =>
+      opts.onError({ file, line: e.line, code: e.error.code, message: e.reason }),
     );
-  });
+  } catch (e) {
+    opts.onError(asManifestError(file, e));
+    return out;
+  }
+  for (const d of docs) objectsOfDocument(d, text, file, opts, out);
   return out;
 }
 
-interface Chunk {
-  text: string;
-  /** Lines before the chunk's first line in the file. */
-  lineOffset: number;
-}
-
-/** Split a YAML stream at `---` / `...` marker lines (only used when a document is malformed). */
-function splitDocuments(text: string): Chunk[] {
-  const lines = text.split('\n');
-  const chunks: Chunk[] = [];
-  let start = 0;
-  for (let i = 0; i <= lines.length; i++) {
-    const line = lines[i];
-    const marker = line !== undefined && (/^---(\s|$)/.test(line) || /^\.\.\.\s*$/.test(line));
-    if (i === lines.length || marker) {
-      // A `--- {inline}` start line belongs to the next document; keep the content after the marker.
-      if (i > start || chunks.length === 0) chunks.push({ text: lines.slice(start, i).join('\n'), lineOffset: start });
-      if (line !== undefined && marker) {
-        lines[i] = line.startsWith('---') ? line.slice(3) : '';
-        start = i;
-      }
-    }
-  }
-  return chunks.filter((c) => c.text.trim() !== '');
-}
-
 function objectsOfDocument(
-  value: unknown,
-  node: Node | null,
-  lc: LineCounter,
-  lineOffset: number,
+  d: SourceMappedDocument,
   text: string,
-  lineStarts: readonly number[],
   file: string,
-  docIndex: number,
   opts: LoadOptions,
   out: K8sObject[],
 ): void {
+  const { value, tree, root, index: docIndex } = d;
   if (value === null || value === undefined) return; // empty documents are common in Helm output
-  const range = lineRange(node, lc);
-  const startLine = (range?.startLine ?? 1) + lineOffset;
-  const endLine = (range?.endLine ?? startLine - lineOffset) + lineOffset;
+  const range = root >= 0 ? tree.lineRange(root) : undefined;
+  const startLine = range?.startLine ?? d.startLine;
+  const endLine = range?.endLine ?? startLine;
   if (!isRecord(value)) {
     opts.onError({ file, line: startLine, code: 'INPUT_INVALID', message: 'document is not a Kubernetes object' });
     return;
   }
-  const source = helmSource(text, lineStarts, startLine);
+  const source = helmSource(text, d.lines, startLine);
   const kind = value.kind;
   const items = value.items;
   if (typeof kind === 'string' && kind.endsWith('List') && Array.isArray(items)) {
     const listApi = typeof value.apiVersion === 'string' ? value.apiVersion : 'v1';
     const itemKind = kind === 'List' ? undefined : kind.slice(0, -4);
-    const itemsNode = childNode(node, 'items');
+    const itemNodes = tree.items(tree.child(root, 'items'));
     items.forEach((item, i) => {
-      const itemNode = childNode(itemsNode, i);
-      const r = lineRange(itemNode, lc);
+      const itemNode = itemNodes[i] ?? -1;
+      const r = itemNode >= 0 ? tree.lineRange(itemNode) : undefined;
       const base = {
         file,
-        startLine: (r?.startLine ?? startLine - lineOffset) + lineOffset,
-        endLine: (r?.endLine ?? endLine - lineOffset) + lineOffset,
+        startLine: r?.startLine ?? startLine,
+        endLine: r?.endLine ?? endLine,
         docIndex,
         itemIndex: i,
       };
@@ -240,29 +179,26 @@ function objectsOfDocument(
         kind: item.kind ?? itemKind,
         apiVersion: item.apiVersion ?? (itemKind ? listApi : undefined),
       };
-      const o = makeObject(filled, item, itemNode, lc, lineOffset, base, source, opts);
+      const o = makeObject(filled, item, tree, itemNode, base, source, opts);
       if (o) out.push(o);
     });
     return;
   }
-  const o = makeObject(value, value, node, lc, lineOffset, { file, startLine, endLine, docIndex }, source, opts);
+  const o = makeObject(value, value, tree, root, { file, startLine, endLine, docIndex }, source, opts);
   if (o) out.push(o);
 }
 
 function makeObject(
   v: Record<string, unknown>,
   raw: Record<string, unknown>,
-  node: Node | null,
-  lc: LineCounter,
-  lineOffset: number,
+  tree: YamlPositionTree,
+  node: YamlNodeId,
   base: { file: string; startLine: number; endLine: number; docIndex: number; itemIndex?: number },
   source: string | undefined,
   opts: LoadOptions,
 ): K8sObject | undefined {
-  const pathLine = (path: FieldPath): number | undefined => {
-    const line = nodeLine(node, path, lc);
-    return line === undefined ? undefined : line + lineOffset;
-  };
+  const pathLine = (path: FieldPath): number | undefined => tree.pathLine(node, path);
+  const nearestLine = (path: FieldPath): number => (node < 0 ? base.startLine : tree.nearestPathLine(node, path));
   const fail = (message: string, path: FieldPath): undefined => {
     opts.onError({ file: base.file, line: pathLine(path) ?? base.startLine, code: 'INPUT_INVALID', message });
     return undefined;
@@ -290,15 +226,16 @@ function makeObject(
     raw,
     ...base,
     pathLine,
+    nearestLine,
   };
   if (source !== undefined) obj.source = source;
   return obj;
 }
 
 /** Helm writes `# Source: chart/templates/file.yaml` just above each rendered document. */
-function helmSource(text: string, lineStarts: readonly number[], startLine: number): string | undefined {
+function helmSource(text: string, lines: LineIndex, startLine: number): string | undefined {
   // Walk back from the document's first content line over comments, blanks and `---`.
-  const start = lineStarts[startLine - 1];
+  const start = lines.lineStart(startLine);
   if (start === undefined) return undefined;
   let pos = start - 1; // the newline before the content line
   for (let n = 0; n < 50 && pos > 0; n++) {
@@ -310,41 +247,6 @@ function helmSource(text: string, lineStarts: readonly number[], startLine: numb
     pos = prev;
   }
   return undefined;
-}
-
-function lineStartsOf(text: string): number[] {
-  const out = [0];
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) out.push(i + 1);
-  return out;
-}
-
-/** The line of a field path: the key's line for map entries, the item's first line for sequences. */
-function nodeLine(root: Node | null, path: FieldPath, lc: LineCounter): number | undefined {
-  let node: unknown = root;
-  let line = lineRange(root, lc)?.startLine;
-  for (const seg of path) {
-    if (typeof seg === 'number') {
-      if (!isSeq(node)) return undefined;
-      const item = node.items[seg] as Node | undefined;
-      if (!item) return undefined;
-      line = lineRange(item, lc)?.startLine ?? line;
-      node = item;
-    } else {
-      if (!isMap(node)) return undefined;
-      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
-      if (!pair) return undefined;
-      line = lineRange(pair.key as Node, lc)?.startLine ?? line;
-      node = pair.value;
-    }
-  }
-  return line;
-}
-
-function childNode(node: unknown, seg: string | number): Node | null {
-  if (typeof seg === 'number') return isSeq(node) ? ((node.items[seg] as Node | undefined) ?? null) : null;
-  if (!isMap(node)) return null;
-  const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === seg);
-  return (pair?.value as Node | undefined) ?? null;
 }
 
 async function collectFiles(
@@ -458,13 +360,13 @@ async function readStdin(maxBytes: number): Promise<string> {
   return Buffer.concat(parts).toString('utf8');
 }
 
-function asManifestError(file: string, e: unknown, what: string = file, lineOffset = 0): ManifestError {
+function asManifestError(file: string, e: unknown): ManifestError {
   if (isBollardError(e)) {
-    // parseYamlDocuments prefixes its messages with `what` and, when it knows it, the position.
-    if (e.message.startsWith(what)) {
-      const rest = e.message.slice(what.length);
+    // parseYamlSourceMapped prefixes its messages with the file and, when it knows it, the position.
+    if (e.message.startsWith(file)) {
+      const rest = e.message.slice(file.length);
       const m = /^ \(line (\d+)(?:, column \d+)?\): (.*)$/s.exec(rest);
-      if (m) return { file, line: Number(m[1]) + lineOffset, code: e.code, message: m[2] ?? rest };
+      if (m) return { file, line: Number(m[1]), code: e.code, message: m[2] ?? rest };
       if (rest.startsWith(': ')) return { file, code: e.code, message: rest.slice(2) };
     }
     return { file, code: e.code, message: e.message };

@@ -1,4 +1,5 @@
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
@@ -22,6 +23,11 @@ export interface YamlBounds {
   maxDepth?: number;
   /** Most alias expansions per document: billion-laughs guard (default 1,000). */
   maxAliasCount?: number;
+  /**
+   * Most nodes that alias expansion may add to one document, counting every alias as a copy of
+   * what it names (default 250,000). Only `parseYamlSourceMapped` reads it.
+   */
+  maxAliasNodes?: number;
 }
 
 /** One parsed document with its source map, so callers can report exact lines. */
@@ -35,7 +41,13 @@ export interface YamlDocument {
   lineCounter: LineCounter;
 }
 
-const DEFAULTS = { maxBytes: 16 * 1024 * 1024, maxDocuments: 100_000, maxDepth: 64, maxAliasCount: 1000 };
+export const YAML_DEFAULTS = {
+  maxBytes: 16 * 1024 * 1024,
+  maxDocuments: 100_000,
+  maxDepth: 64,
+  maxAliasCount: 1000,
+  maxAliasNodes: 250_000,
+};
 
 /**
  * Parse untrusted YAML (one or many documents). Core schema only: tags that would construct
@@ -43,7 +55,7 @@ const DEFAULTS = { maxBytes: 16 * 1024 * 1024, maxDocuments: 100_000, maxDepth: 
  * is measured before any value is built, and duplicate keys are errors.
  */
 export function parseYamlDocuments(input: string | Buffer, bounds: YamlBounds): YamlDocument[] {
-  const b = { ...DEFAULTS, ...bounds };
+  const b = { ...YAML_DEFAULTS, ...bounds };
   const size = typeof input === 'string' ? Buffer.byteLength(input) : input.length;
   if (size > b.maxBytes) {
     throw new BollardError('LIMIT_EXCEEDED', `${b.what} is ${size} bytes, over the limit of ${b.maxBytes}`);
@@ -92,6 +104,14 @@ export function parseYamlDocuments(input: string | Buffer, bounds: YamlBounds): 
     if (nodeDepth(doc.contents as Node | null) > b.maxDepth) {
       throw new BollardError('LIMIT_EXCEEDED', `${b.what} nests deeper than ${b.maxDepth} levels`);
     }
+    const recursive = recursiveAlias(doc.contents as Node | null);
+    if (recursive !== undefined) {
+      const pos = recursive.range ? lineCounter.linePos(recursive.range[0]) : undefined;
+      throw new BollardError(
+        'INPUT_INVALID',
+        `${b.what}${pos ? ` (line ${pos.line})` : ''}: alias *${recursive.source} refers to a node that contains it`,
+      );
+    }
     let value: unknown;
     try {
       value = doc.toJS({ maxAliasCount: b.maxAliasCount });
@@ -125,7 +145,8 @@ export function lineRange(
   return { startLine, endLine: Math.max(startLine, lc.linePos(endOffset).line) };
 }
 
-function firstLine(s: string): string {
+/** The first line of a (library) message, for one-line errors. */
+export function firstLine(s: string): string {
   return s.split('\n')[0] ?? s;
 }
 
@@ -181,4 +202,38 @@ function nodeDepth(root: Node | null): number {
     }
   }
   return max;
+}
+
+/**
+ * An alias inside the node its anchor names (`a: &a [*a]`): the library would build a cyclic
+ * value, which loops anything that walks it. Iterative walk with the anchors currently open.
+ */
+function recursiveAlias(root: Node | null): Alias | undefined {
+  if (!root) return undefined;
+  const open = new Map<string, number>();
+  // A string entry closes the anchor it names once its node's children are done.
+  const stack: (unknown | { close: string })[] = [root];
+  while (stack.length > 0) {
+    const n = stack.pop();
+    if (n && typeof n === 'object' && 'close' in n && typeof n.close === 'string') {
+      const left = (open.get(n.close) ?? 1) - 1;
+      if (left === 0) open.delete(n.close);
+      else open.set(n.close, left);
+      continue;
+    }
+    if (isAlias(n)) {
+      if (open.has(n.source)) return n;
+      continue;
+    }
+    if (!isMap(n) && !isSeq(n)) continue;
+    if (n.anchor) {
+      open.set(n.anchor, (open.get(n.anchor) ?? 0) + 1);
+      stack.push({ close: n.anchor });
+    }
+    for (const item of n.items) {
+      if (isPair(item)) stack.push(item.key, item.value);
+      else stack.push(item);
+    }
+  }
+  return undefined;
 }

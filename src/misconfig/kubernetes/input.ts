@@ -36,19 +36,26 @@ export function formatPath(path: FieldPath): string {
   let out = '';
   for (const p of path) {
     if (typeof p === 'number') out += `[${p}]`;
-    else if (/^[A-Za-z_][A-Za-z0-9_-]*$/.test(p)) out += out === '' ? p : `.${p}`;
+    else if (isIdentifier(p)) out += out === '' ? p : `.${p}`;
     else out += `[${JSON.stringify(p)}]`;
   }
   return out;
 }
 
+/** `^[A-Za-z_][A-Za-z0-9_-]*$` without a regular expression (called for every segment of every finding). */
+function isIdentifier(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    const letter = (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+    if (!letter && (i === 0 || !((c >= 0x30 && c <= 0x39) || c === 0x2d))) return false;
+  }
+  return true;
+}
+
 /** The line of a field, or of its nearest present ancestor (a missing field points at its parent). */
 export function lineOf(obj: K8sObject, path: FieldPath): number {
-  for (let n = path.length; n > 0; n--) {
-    const l = obj.pathLine(path.slice(0, n));
-    if (l !== undefined) return l;
-  }
-  return obj.startLine;
+  return obj.nearestLine(path);
 }
 
 export function resourceOf(obj: K8sObject): { kind: string; namespace?: string; name: string } {
