@@ -210,7 +210,7 @@ describe('CEL policies', () => {
   test('bad policies are refused with file and line', () => {
     assert.throws(
       () => loadCelPolicies('id: X\nvalidations:\n  - expression: "object.(("\n', 'p.yaml'),
-      expectCode('INPUT_INVALID', /p\.yaml:1: policy X validation 0/),
+      expectCode('INPUT_INVALID', /p\.yaml:3: policy X validation 0/),
     );
     assert.throws(
       () => loadCelPolicies('id: X\nvalidations: []\n', 'p.yaml'),

@@ -4,8 +4,11 @@
  * host mounts, Service exposure, read-only root filesystems, capabilities, plain-text secrets in env,
  * namespaces without NetworkPolicy, and sandboxed runtimes for workloads marked untrusted.
  */
+import { posix } from 'node:path';
 import type { Severity } from '../../../detect/types.ts';
 import type { FieldPath, K8sObject } from '../../../k8s/manifests.ts';
+import { podTemplateOf } from '../../../k8s/workloads.ts';
+import { parseReference } from '../../../oci/reference.ts';
 import { secretKind } from '../../dockerfile/rules-cis.ts';
 import { type CheckOutcome, outcome, type RulePack, skipped, type Violation } from '../../types.ts';
 import type { KubeCheck, KubeInput, UntrustedSelector } from '../input.ts';
@@ -28,9 +31,15 @@ interface C {
   path: FieldPath;
   init: boolean;
 }
-function containersOf(pod: PodInput, withInit = true): C[] {
+/**
+ * Containers of a pod: init containers, app containers, and (for checks on fields ephemeral
+ * containers may set: image, pull policy, securityContext, env) ephemeral debug containers.
+ */
+function containersOf(pod: PodInput, withInit = true, withEphemeral = false): C[] {
   const out: C[] = [];
-  for (const key of withInit ? ['initContainers', 'containers'] : ['containers'])
+  const keys = withInit ? ['initContainers', 'containers'] : ['containers'];
+  if (withEphemeral) keys.push('ephemeralContainers');
+  for (const key of keys)
     arr(pod.spec[key]).forEach((c, i) => {
       if (isObj(c)) out.push({ c, name: str(c.name), path: [...pod.specPath, key, i], init: key === 'initContainers' });
     });
@@ -63,13 +72,24 @@ function podCheck(
   };
 }
 
-/** `image:tag@sha256:...` pinned by digest, or by a tag that is not `latest`. */
+/**
+ * `name:tag@sha256:...` is pinned by digest; `name:tag` by a tag that is not `latest`; an untagged
+ * name means `latest`. A reference that does not parse (a bad digest, an unrendered template) pins nothing.
+ */
 function imagePin(image: string): 'digest' | 'tag' | 'none' {
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return 'digest';
-  const last = image.split('/').pop() ?? image;
-  const colon = last.lastIndexOf(':');
-  if (colon < 0) return 'none';
-  return last.slice(colon + 1) === 'latest' ? 'none' : 'tag';
+  let ref: ReturnType<typeof parseReference>;
+  try {
+    ref = parseReference(image);
+  } catch {
+    return 'none';
+  }
+  if (ref.digest !== undefined) return 'digest';
+  return ref.tag === undefined || ref.tag === 'latest' ? 'none' : 'tag';
+}
+
+/** Windows pods may not set securityContext.readOnlyRootFilesystem or capabilities (API validation refuses them). */
+function isWindowsPod(pod: PodInput): boolean {
+  return isObj(pod.spec.os) && pod.spec.os.name === 'windows';
 }
 
 const SENSITIVE_HOST_PATHS = [
@@ -94,7 +114,8 @@ const SENSITIVE_HOST_PATHS = [
 ];
 
 function sensitiveHostPath(p: string): boolean {
-  const n = p.replace(/\/+$/, '') || '/';
+  // `/tmp/../proc` and `//var/run/` are the same host directories as `/proc` and `/var/run`.
+  const n = posix.normalize(`/${p}`).replace(/\/+$/, '') || '/';
   return SENSITIVE_HOST_PATHS.some((s) => n === s || (s !== '/' && n.startsWith(`${s}/`))) || n.endsWith('.sock');
 }
 
@@ -119,6 +140,7 @@ function matchesUntrusted(
 
 interface Index {
   serviceAccounts: Map<string, K8sObject>;
+  /** Namespaces with a NetworkPolicy; `''` for NetworkPolicies given without a namespace. */
   netpolNamespaces: Set<string>;
   runtimeClasses: Map<string, K8sObject>;
 }
@@ -132,7 +154,7 @@ function indexOf(all: readonly K8sObject[]): Index {
   for (const o of all) {
     const ns = o.metadata.namespace ?? 'default';
     if (o.kind === 'ServiceAccount') ix.serviceAccounts.set(`${ns}/${o.metadata.name}`, o);
-    else if (o.kind === 'NetworkPolicy') ix.netpolNamespaces.add(ns);
+    else if (o.kind === 'NetworkPolicy') ix.netpolNamespaces.add(o.metadata.namespace ?? '');
     else if (o.kind === 'RuntimeClass') ix.runtimeClasses.set(o.metadata.name, o);
   }
   indexCache.set(all, ix);
@@ -151,13 +173,18 @@ export const hardeningChecks: readonly KubeCheck[] = [
     },
     (obj, pod) => {
       const out: Violation[] = [];
+      // A request left out defaults to the limit; pod-level resources (spec.resources) bound every
+      // container that sets none of its own.
+      const set = (r: unknown, kind: string, res: string): boolean => {
+        const x = isObj(r) ? r : {};
+        const m = (k: string): Obj => (isObj(x[k]) ? (x[k] as Obj) : {});
+        return m(kind)[res] !== undefined || (kind === 'requests' && m('limits')[res] !== undefined);
+      };
       for (const c of containersOf(pod)) {
-        const r = isObj(c.c.resources) ? c.c.resources : {};
         const missing: string[] = [];
-        for (const kind of ['requests', 'limits']) {
-          const m = isObj(r[kind]) ? (r[kind] as Obj) : {};
-          for (const res of ['cpu', 'memory']) if (m[res] === undefined) missing.push(`${kind}.${res}`);
-        }
+        for (const kind of ['requests', 'limits'])
+          for (const res of ['cpu', 'memory'])
+            if (!set(c.c.resources, kind, res) && !set(pod.spec.resources, kind, res)) missing.push(`${kind}.${res}`);
         if (missing.length > 0)
           out.push(violationAt(obj, [...c.path, 'resources'], `container "${c.name}" has no ${missing.join(', ')}`));
       }
@@ -172,10 +199,13 @@ export const hardeningChecks: readonly KubeCheck[] = [
       remediation: 'Add livenessProbe and readinessProbe to long-running containers',
     },
     (obj, pod) => {
-      // Jobs run to completion: probes make no sense there.
+      // Jobs and pods that are not restarted run to completion: probes make no sense there.
       if (obj.kind === 'Job' || obj.kind === 'CronJob') return [];
+      if (pod.spec.restartPolicy === 'Never' || pod.spec.restartPolicy === 'OnFailure') return [];
       const out: Violation[] = [];
-      for (const c of containersOf(pod, false)) {
+      // Sidecars (init containers with restartPolicy: Always) run alongside the app and take probes.
+      const sidecars = containersOf(pod).filter((c) => c.init && c.c.restartPolicy === 'Always');
+      for (const c of [...sidecars, ...containersOf(pod, false)]) {
         const missing = ['livenessProbe', 'readinessProbe'].filter((p) => c.c[p] === undefined);
         if (missing.length > 0)
           out.push(violationAt(obj, c.path, `container "${c.name}" has no ${missing.join(' or ')}`));
@@ -191,7 +221,7 @@ export const hardeningChecks: readonly KubeCheck[] = [
       remediation: 'Reference images as name:tag@sha256:digest',
     },
     (obj, pod) =>
-      containersOf(pod)
+      containersOf(pod, true, true)
         .filter((c) => imagePin(str(c.c.image)) === 'none')
         .map((c) =>
           violationAt(obj, [...c.path, 'image'], `container "${c.name}" uses ${str(c.c.image) || 'no image'}`),
@@ -204,16 +234,25 @@ export const hardeningChecks: readonly KubeCheck[] = [
       title: 'imagePullPolicy is not Always for an image not pinned by digest',
       remediation: 'Pin by digest, or set imagePullPolicy: Always so a moved tag is noticed',
     },
-    (obj, pod) =>
-      containersOf(pod)
-        .filter((c) => imagePin(str(c.c.image)) !== 'digest' && c.c.imagePullPolicy !== 'Always')
-        .map((c) =>
+    (obj, pod) => {
+      const out: Violation[] = [];
+      for (const c of containersOf(pod, true, true)) {
+        const pin = imagePin(str(c.c.image));
+        if (pin === 'digest') continue;
+        // Kubernetes defaults the policy to Always for `:latest` and untagged images, else IfNotPresent.
+        const given = str(c.c.imagePullPolicy);
+        const policy = given || (pin === 'none' ? 'Always' : 'IfNotPresent');
+        if (policy === 'Always') continue;
+        out.push(
           violationAt(
             obj,
-            [...c.path, c.c.imagePullPolicy === undefined ? 'image' : 'imagePullPolicy'],
-            `container "${c.name}" pulls ${str(c.c.image)} with policy ${str(c.c.imagePullPolicy) || 'IfNotPresent (default)'}`,
+            [...c.path, given ? 'imagePullPolicy' : 'image'],
+            `container "${c.name}" pulls ${str(c.c.image)} with policy ${policy}${given ? '' : ' (default)'}`,
           ),
-        ),
+        );
+      }
+      return out;
+    },
   ),
   podCheck(
     {
@@ -225,7 +264,8 @@ export const hardeningChecks: readonly KubeCheck[] = [
     },
     (obj, pod, input) => {
       if (pod.spec.automountServiceAccountToken === false) return [];
-      const saName = str(pod.spec.serviceAccountName) || 'default';
+      // `serviceAccount` is the deprecated spelling Kubernetes still reads.
+      const saName = str(pod.spec.serviceAccountName) || str(pod.spec.serviceAccount) || 'default';
       const ns = obj.metadata.namespace ?? 'default';
       const sa = indexOf(input.allObjects).serviceAccounts.get(`${ns}/${saName}`);
       if (pod.spec.automountServiceAccountToken === undefined && sa?.raw.automountServiceAccountToken === false)
@@ -314,7 +354,7 @@ export const hardeningChecks: readonly KubeCheck[] = [
       remediation: 'Set securityContext.readOnlyRootFilesystem: true and mount emptyDir where writes are needed',
     },
     (obj, pod) =>
-      containersOf(pod)
+      (isWindowsPod(pod) ? [] : containersOf(pod, true, true))
         .filter((c) => !isObj(c.c.securityContext) || c.c.securityContext.readOnlyRootFilesystem !== true)
         .map((c) =>
           violationAt(
@@ -332,7 +372,7 @@ export const hardeningChecks: readonly KubeCheck[] = [
       remediation: 'Set securityContext.capabilities.drop: ["ALL"] and add back only what is needed',
     },
     (obj, pod) =>
-      containersOf(pod)
+      (isWindowsPod(pod) ? [] : containersOf(pod, true, true))
         .filter((c) => {
           const sc = isObj(c.c.securityContext) ? c.c.securityContext : {};
           const caps = isObj(sc.capabilities) ? sc.capabilities : {};
@@ -355,9 +395,11 @@ export const hardeningChecks: readonly KubeCheck[] = [
     },
     (obj, pod) => {
       const out: Violation[] = [];
-      for (const c of containersOf(pod)) {
+      for (const c of containersOf(pod, true, true)) {
         arr(c.c.env).forEach((e, i) => {
           if (!isObj(e) || typeof e.value !== 'string') return;
+          // `$(OTHER_VAR)` is Kubernetes' reference to another variable (which may come from a Secret).
+          if (/^\$\([A-Za-z_][A-Za-z0-9_.-]*\)$/.test(e.value.trim())) return;
           const kind = secretKind(str(e.name), e.value);
           if (kind)
             out.push(
@@ -372,21 +414,36 @@ export const hardeningChecks: readonly KubeCheck[] = [
       return out;
     },
   ),
-  podCheck(
-    {
-      id: 'BD-K8S-012',
-      severity: 'MEDIUM',
-      title: 'Namespace without any NetworkPolicy',
-      remediation: 'Add a default-deny NetworkPolicy to the namespace and allow only needed traffic',
+  {
+    id: 'BD-K8S-012',
+    aliases: [],
+    severity: 'MEDIUM',
+    title: 'Namespace without any NetworkPolicy',
+    remediation: 'Add a default-deny NetworkPolicy to the namespace and allow only needed traffic',
+    controls: ['NSA-CISA'],
+    references: [NSA],
+    appliesTo: 'kubernetes',
+    run(input): CheckOutcome {
+      const pods = podsOf(input.objects);
+      if (pods.length === 0) return skipped('no pod templates in this file');
+      const covered = indexOf(input.allObjects).netpolNamespaces;
+      const out: Violation[] = [];
+      const unknown: string[] = [];
+      for (const { obj } of pods) {
+        // Objects without a namespace land wherever they are applied: only NetworkPolicies given
+        // without a namespace are known to land there too.
+        const ns = obj.metadata.namespace;
+        if (covered.has(ns ?? '')) continue;
+        if (ns === undefined) unknown.push(`${obj.kind} ${obj.metadata.name}`);
+        else out.push(violationAt(obj, ['metadata'], `no NetworkPolicy in namespace ${ns} among the given manifests`));
+      }
+      if (out.length === 0 && unknown.length > 0)
+        return skipped(
+          `${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', ...' : ''} set no metadata.namespace, so the NetworkPolicies of the namespace they are applied to are unknown; set the namespace or give its NetworkPolicies`,
+        );
+      return outcome(out);
     },
-    (obj, _pod, input) => {
-      const ns = obj.metadata.namespace ?? 'default';
-      const has = indexOf(input.allObjects).netpolNamespaces.has(ns);
-      return has
-        ? []
-        : [violationAt(obj, ['metadata'], `no NetworkPolicy in namespace ${ns} among the given manifests`)];
-    },
-  ),
+  },
   podCheck(
     {
       id: 'BD-K8S-013',
@@ -422,13 +479,9 @@ export const hardeningChecks: readonly KubeCheck[] = [
   ),
 ];
 
+/** The pod template's labels (CronJobs keep theirs under spec.jobTemplate.spec.template). */
 function podsLabels(obj: K8sObject, _pod: PodInput): Record<string, string> {
-  const md = obj.kind === 'Pod' ? obj.raw.metadata : undefined;
-  const tmpl = isObj(obj.raw.spec) && isObj(obj.raw.spec.template) ? obj.raw.spec.template.metadata : md;
-  const labels = isObj(tmpl) && isObj(tmpl.labels) ? tmpl.labels : {};
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(labels)) if (typeof v === 'string') out[k] = v;
-  return out;
+  return podTemplateOf(obj)?.metadata.labels ?? {};
 }
 
 export const hardeningPack: RulePack<KubeInput> = { id, kind: 'kubernetes', checks: hardeningChecks };

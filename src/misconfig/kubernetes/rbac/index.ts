@@ -66,6 +66,9 @@ function ruleCheck(
         // Kubernetes' own roles (`system:*`) are not the user's to fix.
         if (role.name.startsWith('system:')) continue;
         for (const r of role.effective) {
+          // A dump's aggregated role already holds the aggregated rules as its own (the controller
+          // wrote them there): report them once, at the role's own rule.
+          if (r.from !== undefined && role.rules.some((own) => sameRule(own, r))) continue;
           const what = test(r);
           if (!what) continue;
           const path = r.index !== undefined ? ['rules', r.index] : ['aggregationRule'];
@@ -118,7 +121,7 @@ export const rbacChecks: readonly KubeCheck[] = [
       remediation: 'List the verbs and resources the role needs instead of "*"',
     },
     (r) =>
-      r.verbs.includes('*') || r.resources.includes('*')
+      r.verbs.includes('*') || r.resources.includes('*') || r.nonResourceURLs.includes('*')
         ? `grants ${r.verbs.join(',')} on ${r.resources.join(',') || r.nonResourceURLs.join(',')}`
         : undefined,
   ),
@@ -226,6 +229,17 @@ export const rbacChecks: readonly KubeCheck[] = [
         ),
   ),
 ];
+
+function sameRule(a: PolicyRule, b: PolicyRule): boolean {
+  const same = (x: string[], y: string[]): boolean => x.length === y.length && x.every((v) => y.includes(v));
+  return (
+    same(a.verbs, b.verbs) &&
+    same(a.apiGroups, b.apiGroups) &&
+    same(a.resources, b.resources) &&
+    same(a.resourceNames, b.resourceNames) &&
+    same(a.nonResourceURLs, b.nonResourceURLs)
+  );
+}
 
 function groupsCore(r: PolicyRule): boolean {
   return r.apiGroups.length === 0 || r.apiGroups.includes('') || r.apiGroups.includes('*');

@@ -215,24 +215,118 @@ export interface Grant {
   rule: PolicyRule;
 }
 
-/** Who can `verb` `resource` (in namespace `ns`, or anywhere when omitted)? */
+/**
+ * The API group of well-known resources, as kubectl resolves a bare name through discovery
+ * (`pods` is core, `deployments` is apps); other names match rules of any group.
+ */
+const WELL_KNOWN_GROUPS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    [
+      'pods',
+      'services',
+      'secrets',
+      'configmaps',
+      'serviceaccounts',
+      'nodes',
+      'namespaces',
+      'persistentvolumes',
+      'persistentvolumeclaims',
+      'endpoints',
+      'events',
+      'replicationcontrollers',
+      'limitranges',
+      'resourcequotas',
+      'podtemplates',
+    ].map((r) => [r, '']),
+  ),
+  ...Object.fromEntries(
+    ['deployments', 'daemonsets', 'statefulsets', 'replicasets', 'controllerrevisions'].map((r) => [r, 'apps']),
+  ),
+  jobs: 'batch',
+  cronjobs: 'batch',
+  ...Object.fromEntries(
+    ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings'].map((r) => [r, 'rbac.authorization.k8s.io']),
+  ),
+  networkpolicies: 'networking.k8s.io',
+  ingresses: 'networking.k8s.io',
+  poddisruptionbudgets: 'policy',
+  horizontalpodautoscalers: 'autoscaling',
+  customresourcedefinitions: 'apiextensions.k8s.io',
+  validatingwebhookconfigurations: 'admissionregistration.k8s.io',
+  mutatingwebhookconfigurations: 'admissionregistration.k8s.io',
+  certificatesigningrequests: 'certificates.k8s.io',
+  storageclasses: 'storage.k8s.io',
+  priorityclasses: 'scheduling.k8s.io',
+  runtimeclasses: 'node.k8s.io',
+};
+
+/** Cluster-scoped resources: a RoleBinding never grants them, whatever its role says. */
+const CLUSTER_SCOPED = new Set([
+  'nodes',
+  'persistentvolumes',
+  'clusterroles',
+  'clusterrolebindings',
+  'customresourcedefinitions',
+  'validatingwebhookconfigurations',
+  'mutatingwebhookconfigurations',
+  'certificatesigningrequests',
+  'storageclasses',
+  'priorityclasses',
+  'runtimeclasses',
+]);
+
+/** Does a rule allow `verb` on a non-resource URL (`/healthz`, `/metrics`; `/api/*` prefixes)? */
+function nonResourceAllows(r: PolicyRule, verb: string, url: string): boolean {
+  if (!r.verbs.includes('*') && !r.verbs.includes(verb)) return false;
+  return r.nonResourceURLs.some((u) => u === url || u === '*' || (u.endsWith('*') && url.startsWith(u.slice(0, -1))));
+}
+
+/**
+ * Who can `verb` `resource` (in namespace `ns`, or anywhere when omitted)? As the RBAC authorizer
+ * decides a request without a resource name: a rule limited by `resourceNames` is reported only
+ * when no unrestricted rule of the role matches (the grant then names them); RoleBindings grant
+ * nothing on cluster-scoped resources or non-resource URLs (`/metrics`).
+ */
 export function whoCan(model: RbacModel, verb: string, resourceSpec: string, ns?: string): Grant[] {
-  const { resource, group } = parseResource(resourceSpec);
+  const url = resourceSpec.startsWith('/');
+  const { resource, group: given } = url ? { resource: resourceSpec, group: undefined } : parseResource(resourceSpec);
+  const base = resource.split('/')[0] ?? resource;
+  const group = given ?? (base === '*' ? '*' : WELL_KNOWN_GROUPS[base]);
+  const clusterOnly = url || (given === undefined && CLUSTER_SCOPED.has(base));
+  const allows = (r: PolicyRule): boolean =>
+    url ? nonResourceAllows(r, verb, resource) : ruleAllows(r, verb, resource, group);
   const out: Grant[] = [];
   for (const b of model.bindings) {
     if (!b.role) continue;
+    if (clusterOnly && b.kind !== 'ClusterRoleBinding') continue;
     const scope = b.kind === 'ClusterRoleBinding' ? '*' : (b.namespace ?? 'default');
     if (ns !== undefined && scope !== '*' && scope !== ns) continue;
-    const rule = b.role.effective.find((r) => ruleAllows(r, verb, resource, group));
+    const rules = b.role.effective.filter(allows);
+    const rule = rules.find((r) => r.resourceNames.length === 0) ?? rules[0];
     if (!rule) continue;
     for (const subject of b.subjects) out.push({ subject, binding: b, role: b.role, scope, rule });
   }
   return out;
 }
 
-/** Subjects Kubernetes itself uses (`system:` users and groups, kube-system service accounts). */
+/**
+ * Subjects Kubernetes itself uses (`system:` users and groups, kube-system service accounts). The
+ * groups every caller or every service account is in (`system:authenticated`,
+ * `system:unauthenticated`, `system:serviceaccounts[:NS]`) and `system:anonymous` are not: a grant
+ * to them is a grant to everyone. A user `system:serviceaccount:NS:NAME` is that service account.
+ */
 export function isSystemSubject(s: Subject): boolean {
   if (s.kind === 'ServiceAccount') return s.namespace === 'kube-system';
+  if (s.kind === 'Group') {
+    if (s.name === 'system:authenticated' || s.name === 'system:unauthenticated') return false;
+    if (s.name === 'system:serviceaccounts') return false;
+    if (s.name.startsWith('system:serviceaccounts:')) return s.name === 'system:serviceaccounts:kube-system';
+  }
+  if (s.kind === 'User') {
+    if (s.name === 'system:anonymous') return false;
+    const sa = /^system:serviceaccount:([^:]*):/.exec(s.name);
+    if (sa) return sa[1] === 'kube-system';
+  }
   return s.name.startsWith('system:');
 }
 
