@@ -40,7 +40,9 @@ export function rbacCommand(): Command {
               file: g.binding.obj.file,
               line: g.binding.obj.startLine,
             },
-            role: { kind: g.role.kind, name: g.role.name, file: g.role.obj.file, line: g.role.obj.startLine },
+            role: g.role.builtin
+              ? { kind: g.role.kind, name: g.role.name, builtin: true }
+              : { kind: g.role.kind, name: g.role.name, file: g.role.obj.file, line: g.role.obj.startLine },
             ...(g.rule.from ? { aggregatedFrom: g.rule.from } : {}),
             ...(g.rule.resourceNames.length > 0 ? { resourceNames: g.rule.resourceNames } : {}),
           }));
@@ -62,7 +64,7 @@ export function rbacCommand(): Command {
           g.subject.namespace ? `${g.subject.namespace}/${g.subject.name}` : g.subject.name,
           g.scope === '*' ? 'cluster-wide' : g.scope,
           `${g.binding.kind}/${g.binding.name}`,
-          `${g.role.kind}/${g.role.name}${g.rule.from ? ` (via ${g.rule.from})` : ''}${g.rule.resourceNames.length > 0 ? ` [names: ${g.rule.resourceNames.join(',')}]` : ''}`,
+          `${g.role.kind}/${g.role.name}${g.role.builtin ? ' (built-in)' : ''}${g.rule.from ? ` (via ${g.rule.from})` : ''}${g.rule.resourceNames.length > 0 ? ` [names: ${g.rule.resourceNames.join(',')}]` : ''}`,
         ]);
         await writeOutput(formatTable(['KIND', 'SUBJECT', 'SCOPE', 'BINDING', 'ROLE'], rows), undefined);
       }),

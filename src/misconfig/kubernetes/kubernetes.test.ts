@@ -136,15 +136,31 @@ describe('RBAC model', () => {
     const who = whoCan(model, 'list', 'secrets', 'shop').map(
       (g) => `${g.subject.kind}:${g.subject.name}@${g.scope} via ${g.role.name}`,
     );
-    // cluster-admin itself is not among the given objects, so its binding grants nothing the model can see
-    assert.deepEqual(who, ['ServiceAccount:prometheus@* via monitoring']);
+    // cluster-admin is not among the given objects: the binding grants the bootstrap role's powers.
+    assert.deepEqual(who, [
+      'ServiceAccount:prometheus@* via monitoring',
+      'Group:system:masters@* via cluster-admin',
+      'User:bob@* via cluster-admin',
+    ]);
     assert.deepEqual(
       whoCan(model, 'create', 'pods/exec', 'shop').map(
         (g) => `${g.subject.kind}:${g.subject.namespace ?? ''}/${g.subject.name}@${g.scope}`,
       ),
-      ['ServiceAccount:shop/default@shop', 'User:/alice@shop'],
+      ['ServiceAccount:shop/default@shop', 'User:/alice@shop', 'Group:/system:masters@*', 'User:/bob@*'],
     );
-    assert.deepEqual(whoCan(model, 'create', 'pods/exec', 'other'), []);
+    assert.deepEqual(
+      whoCan(model, 'create', 'pods/exec', 'other').map((g) => g.subject.name),
+      ['system:masters', 'bob'],
+    );
+    // The built-in role answers for non-resource URLs too, and is never reported as a role of the input.
+    assert.deepEqual(
+      whoCan(model, 'get', '/metrics').map((g) => `${g.subject.name} ${g.role.builtin === true}`),
+      ['system:masters true', 'bob true'],
+    );
+    assert.equal(
+      model.roles.some((r) => r.name === 'cluster-admin'),
+      false,
+    );
   });
 
   test('checks: wildcards, cluster-admin to non-system subjects, secrets (via aggregation), exec, impersonate, pods, nodes/proxy, default SA', () => {

@@ -27,6 +27,8 @@ export interface RoleNode {
   /** Own rules plus the rules of every ClusterRole its aggregationRule selects. */
   effective: PolicyRule[];
   aggregated: boolean;
+  /** A bootstrap role Kubernetes creates itself (cluster-admin), used when the input lacks it. */
+  builtin?: true;
 }
 
 export interface Subject {
@@ -165,7 +167,8 @@ export function buildRbacModel(objects: readonly K8sObject[]): RbacModel {
     }
     const role =
       roleRef.kind === 'ClusterRole'
-        ? roles.find((r) => r.kind === 'ClusterRole' && r.name === roleRef.name)
+        ? (roles.find((r) => r.kind === 'ClusterRole' && r.name === roleRef.name) ??
+          builtinClusterRole(roleRef.name, o))
         : roles.find((r) => r.kind === 'Role' && r.name === roleRef.name && r.namespace === ns);
     bindings.push({
       kind: o.kind,
@@ -178,6 +181,21 @@ export function buildRbacModel(objects: readonly K8sObject[]): RbacModel {
     });
   }
   return { roles, bindings };
+}
+
+/**
+ * `cluster-admin` as the API server bootstraps it (every verb on every resource and URL), for
+ * bindings whose input does not include the role: manifests in a repository never do. Other
+ * bootstrap roles (admin, edit, view) aggregate many rules and are not modelled. The node is not
+ * in `model.roles`, so role checks never report the built-in role itself.
+ */
+function builtinClusterRole(name: string, binding: K8sObject): RoleNode | undefined {
+  if (name !== 'cluster-admin') return undefined;
+  const rules: PolicyRule[] = [
+    { verbs: ['*'], apiGroups: ['*'], resources: ['*'], resourceNames: [], nonResourceURLs: [] },
+    { verbs: ['*'], apiGroups: [], resources: [], resourceNames: [], nonResourceURLs: ['*'] },
+  ];
+  return { kind: 'ClusterRole', name, obj: binding, rules, effective: rules, aggregated: false, builtin: true };
 }
 
 /** `deployments.apps` → group `apps`, resource `deployments`; `pods/exec` keeps its subresource. */
