@@ -130,7 +130,7 @@ await main(async () => {
     }
     const warm = summarise(warmRuns).median;
     const runs: number[] = [];
-    for (let r = 0; r < envInt('BENCH_RUNS', 5); r++) {
+    for (let r = 0; r < envInt('BENCH_RUNS', 9); r++) {
       const again = openVulnDb(dbPath);
       t = performance.now();
       detectVulnerabilities(inventory, again);

@@ -16,6 +16,9 @@ import { checkVulnDbFile } from './query.ts';
 import { createSchema, type SourceRow, setMeta, sourceFromRow } from './schema.ts';
 import type { Advisory, AffectedEntry, EpssEntry, KevEntry, SourceInfo } from './types.ts';
 
+/** Page size of every database this module writes. */
+const PAGE_SIZE = 16384;
+
 /** Write access to a database being built or updated (always a private temporary copy). */
 export interface DbWriter {
   /** Upsert by `modified`: replaces a stored record with the same id and source unless the stored one is newer. */
@@ -72,11 +75,17 @@ export async function writeVulnDb<T>(
     db.exec(
       'PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA locking_mode = EXCLUSIVE; PRAGMA cache_size = -65536;',
     );
+    // 16 KiB pages: the clustered look-ups of a scan touch fewer, fuller pages (about 20% faster
+    // than SQLite's 4 KiB default, measured in bench/match.ts). Set before the first table exists.
+    if (fresh) db.exec(`PRAGMA page_size = ${PAGE_SIZE}`);
     db.exec('BEGIN');
     if (fresh) createSchema(db, now);
     const result = await work(createWriter(db));
     setMeta(db, 'updated_at', now);
     db.exec('COMMIT');
+    // A database made by an older Bollard keeps its page size until rebuilt once.
+    if ((db.prepare('PRAGMA page_size').get() as { page_size: number }).page_size !== PAGE_SIZE)
+      db.exec(`PRAGMA page_size = ${PAGE_SIZE}; VACUUM`);
     db.exec('PRAGMA optimize');
     db.close();
     db = undefined;

@@ -120,6 +120,38 @@ describe('build, import and read', () => {
     }
   });
 
+  test('databases are written with 16 KiB pages; an older 4 KiB database is converted on its next update', async () => {
+    const pageSize = (file: string): number => {
+      const raw = new DatabaseSync(file, { readOnly: true });
+      try {
+        return Number((raw.prepare('PRAGMA page_size').get() as { page_size: number }).page_size);
+      } finally {
+        raw.close();
+      }
+    };
+    assert.equal(pageSize(db), 16384);
+    const old = join(work, 'old-pages.db');
+    copyFileSync(db, old);
+    const raw = new DatabaseSync(old);
+    raw.exec('PRAGMA journal_mode = DELETE; PRAGMA page_size = 4096; VACUUM');
+    raw.close();
+    assert.equal(pageSize(old), 4096);
+    const before = openVulnDb(old);
+    const count = before.counts().advisories;
+    before.close();
+    const f = join(work, 'GHSA-35jh-r3h4-6jhm.json');
+    writeFileSync(f, fx('osv/__fixtures__/GHSA-35jh-r3h4-6jhm.json'));
+    await importFeeds(old, [f]);
+    assert.equal(pageSize(old), 16384);
+    const after = openVulnDb(old);
+    try {
+      assert.equal(after.counts().advisories, count);
+      assert.equal(after.affected('npm', 'lodash').length, 1);
+    } finally {
+      after.close();
+    }
+  });
+
   test('an unrecognised file named on the command line is one clear error', async () => {
     const f = join(work, 'notes.txt');
     writeFileSync(f, 'hello');
