@@ -7,7 +7,7 @@ import { apk } from './apk/index.ts';
 import { deb } from './deb/index.ts';
 import { go } from './go/index.ts';
 import { pep440 } from './pep440/index.ts';
-import { ignoredEvents, matchAffected, mayCompareEqual } from './range.ts';
+import { ignoredEvents, matchAffected, mayCompareEqual, versionsOutsideRanges } from './range.ts';
 import { semver } from './semver/index.ts';
 import { loadFacts, loadOwnFacts } from './testing/facts.ts';
 import type { AffectedRange, RangeEvent, Versioning } from './types.ts';
@@ -242,5 +242,25 @@ describe('mayCompareEqual (the versions-list prefilter)', () => {
     const e = { ranges: [], versions: ['0.9', '1.0', '1.1'] };
     assert.equal(matchAffected(pep440, '1.0.0', e)?.via, 'versions');
     assert.equal(matchAffected(pep440, '1.0.1', e), undefined);
+  });
+});
+
+describe('versionsOutsideRanges (what a stored versions list keeps)', () => {
+  test('keeps only versions no range covers, and those no module can read', () => {
+    const e = {
+      ranges: [{ type: 'ECOSYSTEM' as const, events: [{ introduced: '1.0.0' }, { fixed: '2.0.0' }] }],
+      versions: ['1.0.0', '1.5.0', '2.0.0', '3.1.0', 'not a version'],
+    };
+    assert.deepEqual(versionsOutsideRanges(semver, e, 'npm'), ['2.0.0', '3.1.0', 'not a version']);
+    // Matching through the pruned entry gives the same answers as through the whole one.
+    const pruned = { ranges: e.ranges, versions: versionsOutsideRanges(semver, e, 'npm') };
+    for (const v of ['0.9.0', '1.0.0', '1.5.0', '1.9.9', '2.0.0', '3.1.0', '3.2.0'])
+      assert.equal(matchAffected(semver, v, pruned, 'npm')?.affected, matchAffected(semver, v, e, 'npm')?.affected, v);
+  });
+
+  test('GIT-only ranges and unknown ecosystems keep the whole list', () => {
+    const git = { ranges: [{ type: 'GIT' as const, events: [{ introduced: 'abc' }] }], versions: ['1.0', '1.1'] };
+    assert.deepEqual(versionsOutsideRanges(pep440, git, 'PyPI'), ['1.0', '1.1']);
+    assert.deepEqual(versionsOutsideRanges(undefined, git), ['1.0', '1.1']);
   });
 });

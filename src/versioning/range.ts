@@ -279,6 +279,30 @@ export function matchAffected(
   return undefined;
 }
 
+/**
+ * The listed versions no range of the entry covers (what the `versions` list adds to the ranges).
+ * OSV generates most lists from the ranges, so this is usually empty; storing only these keeps a
+ * database small and spares every scan from parsing and comparing hundreds of versions per record.
+ * Versions the module cannot read are kept (only `versions` can match them).
+ */
+export function versionsOutsideRanges(
+  v: Versioning | undefined,
+  entry: { ranges: AffectedRange[]; versions: string[] },
+  ecosystem?: string,
+): string[] {
+  const listed = Array.isArray(entry.versions) ? entry.versions : [];
+  if (!v || listed.length === 0) return listed;
+  const rangesOnly = { ranges: entry.ranges, versions: [] };
+  return listed.filter((x) => {
+    if (typeof x !== 'string' || !v.isValid(x)) return true;
+    try {
+      return matchAffected(v, x, rangesOnly, ecosystem) === undefined;
+    } catch {
+      return true;
+    }
+  });
+}
+
 /** For a `versions` match: the fix of a range interval that also contains the version, if any. */
 function rangeFixed(
   v: Versioning,

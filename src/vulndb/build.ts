@@ -12,6 +12,8 @@ import {
 } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { versioningFor } from '../versioning/api.ts';
+import { versionsOutsideRanges } from '../versioning/range.ts';
 import { checkVulnDbFile } from './query.ts';
 import { createSchema, type SourceRow, setMeta, sourceFromRow } from './schema.ts';
 import type { Advisory, AffectedEntry, EpssEntry, KevEntry, SourceInfo } from './types.ts';
@@ -218,7 +220,8 @@ function createWriter(db: DatabaseSync): DbWriter {
       e.source,
       ++seq,
       JSON.stringify(e.ranges),
-      JSON.stringify(e.versions),
+      // Versions a range already covers would only cost every scan a parse and a compare.
+      JSON.stringify(versionsOutsideRanges(versioningFor(e.ecosystem), e, e.ecosystem)),
       e.status ?? null,
       e.severity ?? null,
       e.note ?? null,
