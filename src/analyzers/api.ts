@@ -1,6 +1,7 @@
 import { apkAnalyzer } from './apk/index.ts';
 import { dotnetAnalyzer } from './dotnet/index.ts';
 import { dpkgAnalyzer } from './dpkg/index.ts';
+import { fileModesAnalyzer } from './file-modes/index.ts';
 import { golangAnalyzer } from './golang/index.ts';
 import { javaAnalyzer } from './java/index.ts';
 import { npmAnalyzer } from './npm/index.ts';
@@ -31,6 +32,8 @@ export const analyzers: readonly Analyzer[] = Object.freeze([
   rubyAnalyzer,
   phpAnalyzer,
   dotnetAnalyzer,
+  // Headers only: setuid/setgid, world-writable, package caches, sshd/sudo (issue #6, image checks).
+  fileModesAnalyzer,
 ]);
 
 /** The analyzers of application packages only (lockfiles, manifests, binaries), for `bollard fs`. */

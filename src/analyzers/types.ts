@@ -1,5 +1,5 @@
 import type { LayerRef } from '../artifact/types.ts';
-import type { LayerEntry } from '../layer/types.ts';
+import type { EntryType, LayerEntry } from '../layer/types.ts';
 import type { SecretMatch } from '../secrets/types.ts';
 import type { Limits } from '../util/limits.ts';
 import type { TempRoot } from '../util/tempdir.ts';
@@ -70,6 +70,21 @@ export interface Package {
   purl?: string;
 }
 
+/**
+ * One entry of the squashed image whose header a check needs (setuid/setgid, world-writable, package
+ * caches, sshd/sudo binaries), with the layer it came from (absent for a root filesystem).
+ */
+export interface ImageFile {
+  path: string;
+  type: EntryType;
+  /** Permission and special bits (setuid 0o4000, setgid 0o2000, sticky 0o1000 included). */
+  mode: number;
+  uid: number;
+  gid: number;
+  size: number;
+  layer?: number;
+}
+
 /** Something an analyzer found in one file. Items are squashed across layers by their `path`. */
 export type AnalysisItem =
   | { kind: 'os'; analyzer: string; path: string; os: OSInfo; priority: number }
@@ -82,7 +97,21 @@ export type AnalysisItem =
    * Secrets found in one file of one layer (#7). `file` is the file's path; `path` is made unique per
    * layer (see src/secrets/analyzer.ts), so squashing never drops a file a later layer deletes.
    */
-  | { kind: 'secrets'; analyzer: string; path: string; file: string; secrets: SecretMatch[] };
+  | { kind: 'secrets'; analyzer: string; path: string; file: string; secrets: SecretMatch[] }
+  /**
+   * The header of one entry, from a metadata-only analyzer (file modes). The applier copies it to
+   * hard links of the entry, never to symlinks (a symlink has no mode of its own).
+   */
+  | {
+      kind: 'file-meta';
+      analyzer: string;
+      path: string;
+      type: EntryType;
+      mode: number;
+      uid: number;
+      gid: number;
+      size: number;
+    };
 
 /** A problem that did not stop the scan: counted and reported, never silent. */
 export interface Warning {
@@ -105,6 +134,7 @@ export interface AnalyzerContext {
 export interface AnalyzerFile {
   path: string;
   entry: LayerEntry;
+  /** The file's bytes; empty for a metadata-only analyzer, which is never handed content. */
   content: Buffer;
 }
 
@@ -114,6 +144,8 @@ export type SurvivingItem = AnalysisItem & { layer: number | undefined };
 export interface InventoryDraft {
   os: OSInfo | undefined;
   packages: Package[];
+  /** Entries the file checks need (set by the file-modes analyzer; absent when it did not run). */
+  files?: ImageFile[];
   warn(code: string, message: string, sample?: string): void;
 }
 
@@ -125,9 +157,17 @@ export interface Analyzer {
   /** Largest file this analyzer reads (default: limits.maxFileBytes). Larger files are skipped and counted. */
   readonly maxFileBytes?: number;
   /**
+   * The analyzer judges entries by path and header alone and never reads content: it is offered
+   * every entry of every layer (directories and devices too), `analyze` gets an empty buffer and
+   * must answer synchronously, no size limit applies and no bytes are read for it. Its items are
+   * capped per layer (limits.maxMetadataItems), and each image layer records the paths it holds, so a
+   * later layer's version of a path it no longer wants (`chmod u-s`) still replaces the lower item.
+   */
+  readonly metadataOnly?: boolean;
+  /**
    * Does the analyzer need this file? Called for every regular file, symlink and hard link of every
-   * layer, so it must be cheap (string tests on the path). Links that are wanted are recorded and
-   * resolved inside the image root after squashing.
+   * layer (every entry for a metadata-only analyzer), so it must be cheap (string tests on the path).
+   * Links that are wanted are recorded and resolved inside the image root after squashing.
    */
   wants(path: string, entry: LayerEntry): boolean;
   /** Parse one file. Malformed content is reported with ctx.warn and yields what could be read. */
@@ -156,6 +196,16 @@ export interface LayerAnalysis {
   opaqueDirs: string[];
   /** Wanted paths that are links, for resolution in the squashed image. */
   links: { path: string; type: 'symlink' | 'hardlink'; target: string }[];
+  /**
+   * Every path this layer holds (any entry type; whiteouts are in `whiteouts`), separated by NUL
+   * (`\0`, which no path holds; a hostile name that does is left out), recorded for image layers when
+   * a metadata-only analyzer ran: a path present here replaces what lower layers held there, even when
+   * no analyzer wanted this layer's version. One string, not one per entry, to spare the walk's
+   * garbage collector. Absent otherwise.
+   */
+  present?: string;
+  /** False when `present` stopped at limits.maxPresenceBytes (lower items it does not list are kept). */
+  presentComplete?: boolean;
   stats: {
     entries: number;
     files: number;

@@ -152,8 +152,9 @@ export async function runScan(flags: ScanFlags, inventorize: Inventorize): Promi
     if (!scanners.has('vuln'))
       report.results = report.results.filter((r) => r.class !== 'os-pkgs' && r.class !== 'lang-pkgs');
     // The image's own configuration (CIS Docker 4.x): runs as root, no HEALTHCHECK, secrets in ENV...
+    // and its files' modes (setuid, world-writable, caches, sshd/sudo) from the file-modes analyzer.
     if (scanners.has('config') && inv.target.image) {
-      const checked = checkImageConfig(inv, inv.target.image.config);
+      const checked = checkImageConfig(inv, inv.target.image.config, inv.inventory.files);
       const wanted = new Set(report.filters.severities);
       checked.misconfigurations = checked.misconfigurations?.filter(
         (m) => m.status !== 'failed' || wanted.has(m.severity),

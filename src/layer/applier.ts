@@ -69,6 +69,11 @@ export function applyLayers(
     }
     // Older cache entries have no `paths`: their item paths are the best record of what was present.
     for (const path of analysis.paths ?? []) if (!byPath.has(path)) byPath.set(path, []);
+    // Any entry of this layer replaces what lower layers held at its path, wanted or not (a file
+    // whose setuid bit a later layer removed is no longer wanted by the file-modes analyzer).
+    if (analysis.present)
+      for (const path of analysis.present.split('\0'))
+        if (!byPath.has(path) && (files.has(path) || links.has(path))) byPath.set(path, []);
     for (const [path, items] of byPath) {
       files.set(path, { layer: index, items });
       links.delete(path);
@@ -93,7 +98,9 @@ export function applyLayers(
     if (target === undefined || target === path) continue;
     const state = files.get(target);
     if (!state) continue;
-    files.set(path, { layer: link.layer, items: state.items.map((it) => ({ ...it, path })) });
+    // A hard link is the file itself; a symlink has no mode of its own (file checks judge entries).
+    const items = link.type === 'hardlink' ? state.items : state.items.filter((it) => it.kind !== 'file-meta');
+    files.set(path, { layer: link.layer, items: items.map((it) => ({ ...it, path })) });
   }
 
   const warnings: Warning[] = [];
@@ -151,7 +158,11 @@ export function applyLayers(
   });
 
   return {
-    inventory: { os: draft.os, packages: sortPackages(packages) },
+    inventory: {
+      os: draft.os,
+      packages: sortPackages(packages),
+      ...(draft.files ? { files: draft.files } : {}),
+    },
     coverage,
     warnings: mergeWarnings([...layers.flatMap((l) => l.analysis.warnings), ...warnings]),
   };

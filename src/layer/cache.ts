@@ -26,13 +26,21 @@ export function defaultCacheDir(): string {
   return join(xdg?.startsWith('/') ? xdg : join(homedir(), '.cache'), 'bollard');
 }
 
-/** The part of the cache key that depends on what ran: analyzer ids and versions, and the file-size limit. */
+/**
+ * The part of the cache key that depends on what ran: analyzer ids and versions, and the limits
+ * that shape a layer's result (file size, path length; item and presence caps of metadata-only
+ * analyzers, when one runs).
+ */
 export function analyzersKey(
   analyzers: readonly Analyzer[],
-  limits: Pick<Limits, 'maxFileBytes' | 'maxPathBytes'>,
+  limits: Pick<Limits, 'maxFileBytes' | 'maxPathBytes' | 'maxMetadataItems' | 'maxPresenceBytes'>,
 ): string {
-  const parts = analyzers.map((a) => `${a.id}@${a.version}:${a.maxFileBytes ?? ''}`).sort();
+  const parts = analyzers
+    .map((a) => `${a.id}@${a.version}:${a.maxFileBytes ?? ''}${a.metadataOnly ? ':meta' : ''}`)
+    .sort();
   parts.push(`maxFileBytes=${limits.maxFileBytes}`, `maxPathBytes=${limits.maxPathBytes}`);
+  if (analyzers.some((a) => a.metadataOnly))
+    parts.push(`maxMetadataItems=${limits.maxMetadataItems}`, `maxPresenceBytes=${limits.maxPresenceBytes}`);
   return createHash('sha256').update(parts.join('\n')).digest('hex').slice(0, 32);
 }
 

@@ -127,6 +127,8 @@ function handleEntry(header: TarHeader, d: LayerDispatcher, limits: Limits): Rec
   }
   if (wo.kind === 'meta') return undefined;
   d.count(entry);
+  // Headers only: metadata-only analyzers never make the walker read an entry's body.
+  d.header(entry);
   if (type !== 'file' && type !== 'symlink' && type !== 'hardlink') return undefined;
   if (type !== 'file') {
     if (d.wanted(entry).length > 0) d.link(entry);

@@ -21,8 +21,8 @@ export function toFindings(check: CheckMeta, out: CheckOutcome, base: FindingBas
     controls: [...check.controls],
     references: [...check.references],
   };
-  const where = (startLine?: number, endLine?: number) => ({
-    ...(base.file !== undefined ? { file: base.file } : {}),
+  const where = (startLine?: number, endLine?: number, file = base.file) => ({
+    ...(file !== undefined ? { file } : {}),
     ...(startLine !== undefined ? { startLine, endLine: endLine ?? startLine } : {}),
   });
   if (out.status === 'passed')
@@ -53,7 +53,7 @@ export function toFindings(check: CheckMeta, out: CheckOutcome, base: FindingBas
       status: 'failed' as const,
       message: v.message,
       ...(resource ? { resource } : {}),
-      ...where(v.startLine ?? base.startLine, v.endLine ?? v.startLine ?? base.endLine),
+      ...where(v.startLine ?? base.startLine, v.endLine ?? v.startLine ?? base.endLine, v.file ?? base.file),
       ...(v.fieldPath !== undefined ? { fieldPath: v.fieldPath } : {}),
     };
   });

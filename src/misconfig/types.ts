@@ -11,6 +11,8 @@ export interface Violation {
   endLine?: number;
   /** Field path inside a resource (`spec.containers[0].securityContext.privileged`). */
   fieldPath?: string;
+  /** The file the violation is about when the input is not one file (an image path for image checks). */
+  file?: string;
   /** The resource the violation is in (Kubernetes objects). */
   resource?: { kind: string; namespace?: string; name: string };
 }

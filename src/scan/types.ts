@@ -1,4 +1,4 @@
-import type { OSInfo, Package, Warning } from '../analyzers/types.ts';
+import type { ImageFile, OSInfo, Package, Warning } from '../analyzers/types.ts';
 import type { ImageMetadata } from '../artifact/types.ts';
 
 /** Coverage of one analyzer over the whole target: what it looked at, so "nothing found" is never ambiguous. */
@@ -21,6 +21,12 @@ export interface AnalyzerCoverage {
 export interface Inventory {
   os: OSInfo | undefined;
   packages: Package[];
+  /**
+   * Entries of the squashed image that the file checks need (setuid/setgid files, world-writable
+   * entries outside tmp directories, package-cache files, sshd/sudo binaries), each with its mode
+   * and layer; from the file-modes analyzer, absent when it did not run.
+   */
+  files?: ImageFile[];
 }
 
 export interface ScanTarget {

@@ -32,6 +32,17 @@ export interface Limits {
   maxSpoolBytes: number;
   /** Deepest symlink chain followed when resolving a path inside the image root. */
   maxSymlinkHops: number;
+  /**
+   * Most items one metadata-only analyzer (file modes) keeps from one layer; entries beyond it are
+   * counted in a warning (an image of a million world-writable files must not hold a million items).
+   */
+  maxMetadataItems: number;
+  /**
+   * Most bytes of entry paths one layer records as present when a metadata-only analyzer runs (so a
+   * later layer's `chmod` or replacement hides a lower layer's item). Beyond it the list stops, a
+   * warning says so, and lower items the layer may have replaced are kept (reported, never hidden).
+   */
+  maxPresenceBytes: number;
   /** Network: connect, response-headers and body-idle timeouts in milliseconds. */
   connectTimeoutMs: number;
   headersTimeoutMs: number;
@@ -60,6 +71,8 @@ export const defaultLimits: Readonly<Limits> = Object.freeze({
   maxFileBytes: 256 * MiB,
   maxSpoolBytes: 64 * GiB,
   maxSymlinkHops: 40,
+  maxMetadataItems: 10_000,
+  maxPresenceBytes: 64 * MiB,
   connectTimeoutMs: 10_000,
   headersTimeoutMs: 30_000,
   bodyTimeoutMs: 60_000,

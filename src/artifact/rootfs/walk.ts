@@ -80,6 +80,7 @@ export async function walkRootfs(
       if (st.isDirectory()) {
         entry.type = 'dir';
         d.count(entry);
+        d.header(entry);
         if (st.dev === rootDev) stack.push(path);
         continue;
       }
@@ -91,16 +92,19 @@ export async function walkRootfs(
           continue;
         }
         d.count(entry);
+        d.header(entry);
         if (d.wanted(entry).length > 0) d.link(entry);
         continue;
       }
       if (!st.isFile()) {
         d.count(entry);
+        d.header(entry);
         continue;
       }
       entry.type = 'file';
       entry.size = st.size;
       d.count(entry);
+      d.header(entry);
       if (progress && entries % 1024 === 0) progress.update(entries);
       const claim = d.claim(entry);
       if (!claim) continue;

@@ -50,35 +50,65 @@ describe('image configuration checks', () => {
     assert.equal(r.class, 'image-config');
   });
 
-  test('a careful image passes; file checks read modes', () => {
+  test('a careful image passes; file checks read modes and name the file, mode, owner and layer', () => {
     const cfg: ImageConfig = {
       ...base,
       config: { User: 'app', Healthcheck: { Test: ['CMD', '/ok'] }, ExposedPorts: { '8080/tcp': {} } },
     };
     const files = [
-      file('usr/bin/passwd', 0o104755),
-      file('usr/bin/wall', 0o102755),
-      file('etc/app.conf', 0o100666),
+      { ...file('usr/bin/passwd', 0o104755), layer: 0 },
+      { ...file('usr/bin/wall', 0o102755), gid: 5, layer: 0 },
+      { ...file('usr/local/bin/both', 0o6755), layer: 2 },
+      { ...file('etc/app.conf', 0o100666), layer: 1 },
       file('tmp/x', 0o100666),
-      file('var/www', 0o40777, 'dir'),
+      { ...file('var/www', 0o40777, 'dir'), layer: 1 },
+      file('srv/drop', 0o41777, 'dir'),
       file('tmp', 0o41777, 'dir'),
-      file('var/cache/apt/archives/curl_7.88_amd64.deb', 0o100644),
-      file('var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 0o100644),
-      file('usr/sbin/sshd', 0o100755),
+      { ...file('var/cache/apt/archives/curl_7.88_amd64.deb', 0o100644), layer: 3 },
+      { ...file('var/cache/apt/archives/bash_5.2_amd64.deb', 0o100644), layer: 0 },
+      {
+        ...file('var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4', 0o100644),
+        layer: 0,
+      },
+      { ...file('usr/sbin/sshd', 0o100755), layer: 4 },
+      // A directory of a setuid-looking mode and a device are not files: never reported.
+      file('var/mail', 0o42775, 'dir'),
+      file('dev/null', 0o20666, 'other'),
     ];
     const r = checkImageConfig(undefined, cfg, files);
     assert.deepEqual(status(r, 'BD-IMG-001'), ['passed']);
     assert.deepEqual(status(r, 'BD-IMG-006'), [
-      '/usr/bin/passwd is setuid (mode 4755)',
-      '/usr/bin/wall is setgid (mode 2755)',
+      '/usr/bin/passwd is setuid (mode 4755, owner 0:0, layer 0)',
+      '/usr/bin/wall is setgid (mode 2755, owner 0:5, layer 0)',
+      '/usr/local/bin/both is setuid and setgid (mode 6755, owner 0:0, layer 2)',
     ]);
     assert.deepEqual(status(r, 'BD-IMG-007'), [
-      '/etc/app.conf is world-writable (mode 666)',
-      '/var/www is world-writable (mode 777)',
+      '/etc/app.conf is world-writable (mode 666, owner 0:0, layer 1)',
+      '/var/www is a world-writable directory (mode 777, owner 0:0, layer 1)',
     ]);
-    assert.deepEqual(status(r, 'BD-IMG-008'), ['1 files of apt archives', '1 files of apt lists']);
-    assert.deepEqual(status(r, 'BD-IMG-009'), ['an sshd binary is present']);
+    assert.deepEqual(status(r, 'BD-IMG-008'), [
+      '2 files of apt archives (layers 0, 3), e.g. /var/cache/apt/archives/bash_5.2_amd64.deb',
+      '1 files of apt lists (layer 0), e.g. /var/lib/apt/lists/deb.debian.org_debian_dists_bookworm_main_binary-amd64_Packages.lz4',
+    ]);
+    assert.deepEqual(status(r, 'BD-IMG-009'), ['/usr/sbin/sshd is present (mode 755, owner 0:0, layer 4)']);
     assert.deepEqual(status(r, 'BD-IMG-010'), ['passed']);
+    // Each violation names its file, so reports (SARIF) tell them apart.
+    assert.deepEqual(
+      (r.misconfigurations ?? []).filter((f) => f.checkId === 'BD-IMG-006').map((f) => f.file),
+      ['usr/bin/passwd', 'usr/bin/wall', 'usr/local/bin/both'],
+    );
+  });
+
+  test('sudo and doas are found where packages and installers put them, without a package database', () => {
+    const r = checkImageConfig(undefined, base, [
+      { ...file('usr/bin/sudo', 0o104755), layer: 1 },
+      { ...file('bin/doas', 0o100755), layer: 2 },
+    ]);
+    assert.deepEqual(status(r, 'BD-IMG-010'), [
+      '/usr/bin/sudo is present (mode 4755, owner 0:0, layer 1)',
+      '/bin/doas is present (mode 755, owner 0:0, layer 2)',
+    ]);
+    assert.deepEqual(status(r, 'BD-IMG-009'), ['passed']);
   });
 
   test('without the file list the file checks are skipped with the reason', () => {

@@ -4,7 +4,8 @@
  * setuid/setgid files, world-writable files, package caches, SSH daemon, sudo, `apt-get upgrade`
  * and `curl | sh` in history, sensitive exposed ports. CIS Docker 4.x ids where they apply.
  */
-import type { EntryType } from '../../layer/types.ts';
+import { accessTool, PACKAGE_CACHES, packageCache, WRITABLE_OK } from '../../analyzers/file-modes/index.ts';
+import type { ImageFile } from '../../analyzers/types.ts';
 import type { ImageConfig } from '../../oci/types.ts';
 import type { MisconfigFinding, ReportResult } from '../../report/types.ts';
 import type { InventoryResult } from '../../scan/types.ts';
@@ -15,16 +16,8 @@ import { type Check, type CheckOutcome, outcome, type RulePack, skipped, type Vi
 
 export const id = 'image-config';
 
-/** One file of the squashed image, with its mode (setuid 0o4000, setgid 0o2000 included). */
-export interface ImageFile {
-  path: string;
-  type: EntryType;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  layer?: number;
-}
+/** One entry of the squashed image with its mode and layer (the file-modes analyzer's output). */
+export type { ImageFile } from '../../analyzers/types.ts';
 
 export interface ImageConfigInput {
   config: ImageConfig;
@@ -66,6 +59,21 @@ function imgCheck(
 const NO_FILES = 'the image file list with modes was not available to this check';
 const v = (message: string): Violation => ({ message });
 
+/** `mode 4755, owner 0:0, layer 2`: the evidence of a file check (no layer for a root filesystem). */
+function evidence(f: ImageFile): string {
+  const layer = f.layer === undefined ? '' : `, layer ${f.layer}`;
+  return `mode ${(f.mode & 0o7777).toString(8)}, owner ${f.uid}:${f.gid}${layer}`;
+}
+
+/** A violation about one file of the image: its path is the finding's file. */
+const fileViolation = (f: ImageFile, message: string): Violation => ({ message, file: f.path });
+
+function layerList(files: readonly ImageFile[]): string {
+  const layers = [...new Set(files.map((f) => f.layer).filter((l) => l !== undefined))].sort((a, b) => a - b);
+  if (layers.length === 0) return '';
+  return ` (${layers.length === 1 ? 'layer' : 'layers'} ${layers.join(', ')})`;
+}
+
 function envPairs(c: ImageConfig): [string, string][] {
   return (c.config?.Env ?? []).map((e) => {
     const eq = e.indexOf('=');
@@ -94,18 +102,6 @@ const SENSITIVE_PORTS: Record<number, string> = {
   5900: 'VNC',
   10250: 'kubelet',
 };
-
-const WRITABLE_OK = /^(tmp|var\/tmp|dev\/shm|run\/lock|var\/lock)(\/|$)/;
-const CACHES: { re: RegExp; what: string }[] = [
-  { re: /^var\/cache\/apt\/archives\/[^/]+\.deb$/, what: 'apt archives' },
-  { re: /^var\/lib\/apt\/lists\/[^/]+_(Packages|Sources|InRelease|Release)(\.\w+)?$/, what: 'apt lists' },
-  { re: /^var\/cache\/apk\/[^/]+\.tar\.gz$/, what: 'apk cache' },
-  { re: /^var\/cache\/(yum|dnf)\/.+\.(rpm|sqlite|solv|xml\.gz)$/, what: 'yum/dnf cache' },
-  { re: /^var\/cache\/zypp\/.+\.(rpm|solv)$/, what: 'zypper cache' },
-  { re: /^root\/\.cache\/pip\//, what: 'pip cache' },
-  { re: /^(root|home\/[^/]+)\/\.npm\/_cacache\//, what: 'npm cache' },
-  { re: /^usr\/local\/share\/\.cache\/yarn\//, what: 'yarn cache' },
-];
 
 export const imageConfigChecks: readonly ImageCheck[] = [
   imgCheck(
@@ -211,9 +207,11 @@ export const imageConfigChecks: readonly ImageCheck[] = [
       if (!i.files) return skipped(NO_FILES);
       return i.files
         .filter((f) => f.type === 'file' && (f.mode & 0o6000) !== 0)
-        .map((f) =>
-          v(`/${f.path} is ${(f.mode & 0o4000) !== 0 ? 'setuid' : 'setgid'} (mode ${(f.mode & 0o7777).toString(8)})`),
-        );
+        .map((f) => {
+          const bits =
+            (f.mode & 0o6000) === 0o6000 ? 'setuid and setgid' : (f.mode & 0o4000) !== 0 ? 'setuid' : 'setgid';
+          return fileViolation(f, `/${f.path} is ${bits} (${evidence(f)})`);
+        });
     },
   ),
   imgCheck(
@@ -232,7 +230,12 @@ export const imageConfigChecks: readonly ImageCheck[] = [
             (f.mode & 0o002) !== 0 &&
             !WRITABLE_OK.test(f.path),
         )
-        .map((f) => v(`/${f.path} is world-writable (mode ${(f.mode & 0o7777).toString(8)})`));
+        .map((f) =>
+          fileViolation(
+            f,
+            `/${f.path} is ${f.type === 'dir' ? 'a world-writable directory' : 'world-writable'} (${evidence(f)})`,
+          ),
+        );
     },
   ),
   imgCheck(
@@ -246,13 +249,24 @@ export const imageConfigChecks: readonly ImageCheck[] = [
     },
     (i) => {
       if (!i.files) return skipped(NO_FILES);
-      const counts = new Map<string, number>();
+      const byCache = new Map<string, ImageFile[]>();
       for (const f of i.files) {
         if (f.type !== 'file') continue;
-        const c = CACHES.find((x) => x.re.test(f.path));
-        if (c) counts.set(c.what, (counts.get(c.what) ?? 0) + 1);
+        const what = packageCache(f.path);
+        if (what === undefined) continue;
+        const list = byCache.get(what);
+        if (list) list.push(f);
+        else byCache.set(what, [f]);
       }
-      return [...counts].map(([what, n]) => v(`${n} files of ${what}`));
+      // In the order of PACKAGE_CACHES, one violation per cache with its layers and a sample path.
+      const out: Violation[] = [];
+      for (const { what } of PACKAGE_CACHES) {
+        const list = byCache.get(what);
+        if (!list) continue;
+        const first = list.reduce((a, b) => (b.path < a.path ? b : a));
+        out.push(fileViolation(first, `${list.length} files of ${what}${layerList(list)}, e.g. /${first.path}`));
+      }
+      return out;
     },
   ),
   imgCheck(
@@ -266,8 +280,11 @@ export const imageConfigChecks: readonly ImageCheck[] = [
     (i) => {
       const pkg = hasPackage(i, ['openssh-server', 'dropbear', 'dropbear-bin', 'openssh']);
       if (pkg) return [v(`package ${pkg} is installed`)];
-      if (i.files?.some((f) => f.type === 'file' && /^usr\/s?bin\/(sshd|dropbear)$/.test(f.path)))
-        return [v('an sshd binary is present')];
+      const bins = (i.files ?? []).filter((f) => {
+        const t = f.type === 'file' ? accessTool(f.path) : undefined;
+        return t === 'sshd' || t === 'dropbear';
+      });
+      if (bins.length > 0) return bins.map((f) => fileViolation(f, `/${f.path} is present (${evidence(f)})`));
       if (!i.inventory && !i.files) return skipped('neither packages nor files were available');
       return [];
     },
@@ -283,8 +300,11 @@ export const imageConfigChecks: readonly ImageCheck[] = [
     (i) => {
       const pkg = hasPackage(i, ['sudo', 'sudo-rs', 'doas']);
       if (pkg) return [v(`package ${pkg} is installed`)];
-      if (i.files?.some((f) => f.type === 'file' && /^usr\/s?bin\/(sudo|doas)$/.test(f.path)))
-        return [v('a sudo binary is present')];
+      const bins = (i.files ?? []).filter((f) => {
+        const t = f.type === 'file' ? accessTool(f.path) : undefined;
+        return t === 'sudo' || t === 'doas';
+      });
+      if (bins.length > 0) return bins.map((f) => fileViolation(f, `/${f.path} is present (${evidence(f)})`));
       if (!i.inventory && !i.files) return skipped('neither packages nor files were available');
       return [];
     },
