@@ -217,11 +217,17 @@ function matchPackage(
           ...(entry.note ? { note: entry.note } : {}),
           source: entry.source,
         });
-        if (ended) (pending ??= { lookup: l, decided: [], endOfLife: false, out }).endOfLife = true;
+        if (ended) {
+          pending ??= { lookup: l, decided: [], endOfLife: false, out };
+          pending.endOfLife = true;
+        }
         continue;
       }
       const d = decide(l, ecosystem, versioning, entry);
-      if (d) (pending ??= { lookup: l, decided: [], endOfLife: false, out }).decided.push(d);
+      if (d) {
+        pending ??= { lookup: l, decided: [], endOfLife: false, out };
+        pending.decided.push(d);
+      }
     }
   }
   if (pending && pending.decided.length > 0) ctx.pending.push(pending);

@@ -143,12 +143,12 @@ describe('build, import and read', () => {
     writeFileSync(f, fx('osv/__fixtures__/GHSA-35jh-r3h4-6jhm.json'));
     await importFeeds(old, [f]);
     assert.equal(pageSize(old), 16384);
-    const after = openVulnDb(old);
+    const updated = openVulnDb(old);
     try {
-      assert.equal(after.counts().advisories, count);
-      assert.equal(after.affected('npm', 'lodash').length, 1);
+      assert.equal(updated.counts().advisories, count);
+      assert.equal(updated.affected('npm', 'lodash').length, 1);
     } finally {
-      after.close();
+      updated.close();
     }
   });
 
