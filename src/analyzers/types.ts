@@ -1,5 +1,5 @@
 import type { LayerRef } from '../artifact/types.ts';
-import type { EntryType, LayerEntry } from '../layer/types.ts';
+import type { LayerEntry } from '../layer/types.ts';
 import type { SecretMatch } from '../secrets/types.ts';
 import type { Limits } from '../util/limits.ts';
 import type { TempRoot } from '../util/tempdir.ts';
@@ -74,16 +74,10 @@ export interface Package {
  * One entry of the squashed image whose header a check needs (setuid/setgid, world-writable, package
  * caches, sshd/sudo binaries), with the layer it came from (absent for a root filesystem).
  */
-export interface ImageFile {
-  path: string;
-  type: EntryType;
-  /** Permission and special bits (setuid 0o4000, setgid 0o2000, sticky 0o1000 included). */
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  layer?: number;
-}
+export type ImageFile = EntryHeader & { layer?: number };
+
+/** The header fields of a layer entry that file checks judge (mode includes setuid, setgid, sticky). */
+export type EntryHeader = Pick<LayerEntry, 'path' | 'type' | 'mode' | 'uid' | 'gid' | 'size'>;
 
 /** Something an analyzer found in one file. Items are squashed across layers by their `path`. */
 export type AnalysisItem =
@@ -102,16 +96,7 @@ export type AnalysisItem =
    * The header of one entry, from a metadata-only analyzer (file modes). The applier copies it to
    * hard links of the entry, never to symlinks (a symlink has no mode of its own).
    */
-  | {
-      kind: 'file-meta';
-      analyzer: string;
-      path: string;
-      type: EntryType;
-      mode: number;
-      uid: number;
-      gid: number;
-      size: number;
-    };
+  | ({ kind: 'file-meta'; analyzer: string } & EntryHeader);
 
 /** A problem that did not stop the scan: counted and reported, never silent. */
 export interface Warning {
