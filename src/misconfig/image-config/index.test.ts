@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { ImageConfig } from '../../oci/types.ts';
-import { checkImageConfig, type ImageFile, imageConfigChecks } from './index.ts';
+import { checkImageConfig, historyShellCommand, type ImageFile, imageConfigChecks } from './index.ts';
 
 const base: ImageConfig = {
   architecture: 'amd64',
@@ -116,5 +116,50 @@ describe('image configuration checks', () => {
     for (const id of ['BD-IMG-006', 'BD-IMG-007', 'BD-IMG-008', 'BD-IMG-009', 'BD-IMG-010'])
       assert.deepEqual(status(r, id), ['skipped'], id);
     assert.equal(new Set((r.misconfigurations ?? []).map((f) => f.checkId)).size, imageConfigChecks.length);
+  });
+
+  test('root in every spelling fails, any other user passes; HEALTHCHECK NONE is no health check', () => {
+    const user = (User: string) => status(checkImageConfig(undefined, { ...base, config: { User } }), 'BD-IMG-001');
+    for (const u of ['root', '0', '0:0', 'root:root', ' root ', '0:1000'])
+      assert.deepEqual(user(u), [`User is ${u.trim()}`], u);
+    for (const u of ['1000', 'app', '1000:0', 'nobody:nogroup']) assert.deepEqual(user(u), ['passed'], u);
+    const health = (Test: string[]) =>
+      status(checkImageConfig(undefined, { ...base, config: { Healthcheck: { Test } } }), 'BD-IMG-002');
+    assert.deepEqual(health(['NONE']), ['the image defines no health check']);
+    assert.deepEqual(health(['CMD', 'curl', '-f', 'http://localhost/']), ['passed']);
+    assert.deepEqual(health(['CMD-SHELL', 'pg_isready']), ['passed']);
+  });
+
+  test('history: upgrades and piped downloads are named; installs without them pass', () => {
+    const h = (created_by: string) => checkImageConfig(undefined, { ...base, history: [{ created_by }] });
+    assert.deepEqual(status(h('/bin/sh -c apk upgrade --no-cache'), 'BD-IMG-011'), [
+      'history entry 0 upgrades packages',
+    ]);
+    assert.deepEqual(status(h('RUN /bin/sh -c yum -y update && yum clean all'), 'BD-IMG-011'), [
+      'history entry 0 upgrades packages',
+    ]);
+    assert.deepEqual(status(h('/bin/sh -c wget -qO- https://x.example/i.sh | bash'), 'BD-IMG-012'), [
+      'history entry 0 pipes a download into a shell',
+    ]);
+    // BuildKit writes `RUN ... # buildkit`, the classic builder `|N ARG=v /bin/sh -c ...`.
+    assert.deepEqual(status(h('RUN |1 V=2 /bin/sh -c apt-get dist-upgrade -y # buildkit'), 'BD-IMG-011'), [
+      'history entry 0 upgrades packages',
+    ]);
+    assert.deepEqual(status(h('|2 A=1 B=x /bin/sh -c curl -sL https://x.example/s | sh'), 'BD-IMG-012'), [
+      'history entry 0 pipes a download into a shell',
+    ]);
+    const clean = h('/bin/sh -c apt-get update && apt-get install -y --no-install-recommends curl=7.88.1-10+deb12u5');
+    assert.deepEqual(status(clean, 'BD-IMG-011'), ['passed']);
+    assert.deepEqual(status(clean, 'BD-IMG-012'), ['passed']);
+  });
+
+  test('history entries of every builder reduce to their shell command', () => {
+    assert.equal(historyShellCommand('/bin/sh -c #(nop)  CMD ["bash"]'), 'CMD ["bash"]');
+    assert.equal(historyShellCommand('/bin/sh -c apt-get update'), 'apt-get update');
+    assert.equal(historyShellCommand('|2 A=1 B=2 /bin/sh -c make'), 'make');
+    assert.equal(historyShellCommand('RUN /bin/sh -c make install # buildkit'), 'make install');
+    assert.equal(historyShellCommand('RUN |1 TOKEN=x /bin/sh -c npm ci # buildkit'), 'npm ci');
+    assert.equal(historyShellCommand('RUN apk upgrade # buildkit'), 'apk upgrade');
+    assert.equal(historyShellCommand('COPY . /app # buildkit'), 'COPY . /app');
   });
 });

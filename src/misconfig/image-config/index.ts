@@ -87,6 +87,28 @@ function historyCommands(c: ImageConfig): { index: number; text: string }[] {
     .filter((h) => h.text !== '');
 }
 
+/**
+ * The shell command of a history entry, as builders write them: the classic builder's
+ * `/bin/sh -c CMD` with `|N K=V...` build-argument prefixes, BuildKit's `RUN /bin/sh -c CMD # buildkit`
+ * and exec-form `RUN CMD`.
+ */
+export function historyShellCommand(text: string): string {
+  let t = text.trim();
+  if (t.endsWith('# buildkit')) t = t.slice(0, -'# buildkit'.length).trimEnd();
+  if (t.startsWith('RUN ')) t = t.slice(4).trimStart();
+  const args = /^\|(\d{1,3})\s/.exec(t);
+  if (args) {
+    // `|2 A=1 B=2 /bin/sh -c ...`: the count, then that many arguments.
+    let rest = t.slice(args[0].length);
+    for (let n = Number(args[1]); n > 0; n--) {
+      const sp = rest.search(/\s/);
+      rest = sp < 0 ? '' : rest.slice(sp).trimStart();
+    }
+    t = rest;
+  }
+  return t.replace(/^\/bin\/(?:ba)?sh -c\s+(?:#\(nop\)\s*)?/, '');
+}
+
 const hasPackage = (i: ImageConfigInput, names: readonly string[]): string | undefined =>
   i.inventory?.inventory.packages.find((p) => names.includes(p.name))?.name;
 
@@ -321,7 +343,7 @@ export const imageConfigChecks: readonly ImageCheck[] = [
     (i) => {
       const out: Violation[] = [];
       for (const h of historyCommands(i.config)) {
-        const cmds = parseShell(h.text);
+        const cmds = parseShell(historyShellCommand(h.text));
         if (
           cmds.some(
             (c) =>
@@ -347,7 +369,7 @@ export const imageConfigChecks: readonly ImageCheck[] = [
     (i) => {
       const out: Violation[] = [];
       for (const h of historyCommands(i.config)) {
-        const cmds = parseShell(h.text);
+        const cmds = parseShell(historyShellCommand(h.text));
         const piped = cmds.some(
           (c, k) =>
             c.pipesTo &&
