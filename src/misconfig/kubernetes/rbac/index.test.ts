@@ -374,6 +374,11 @@ describe('BD-RBAC-006 pod and workload creation', () => {
     );
   });
 
+  test('create on a workload name in another API group grants nothing and passes', () => {
+    const text = role('ClusterRole', 'odd', rule('[apps, metrics.k8s.io]', '[pods]', '[create]'));
+    assert.equal(statusOf(run(text), 'BD-RBAC-006'), 'passed');
+  });
+
   test('reading or deleting pods passes; * on * is left to BD-RBAC-001', () => {
     const text = role(
       'Role',
@@ -405,6 +410,15 @@ describe('BD-RBAC-007 nodes/proxy', () => {
   test('nodes and nodes/status pass', () => {
     const text = role('ClusterRole', 'node-reader', rule('[""]', '[nodes, nodes/status]', '[get, list]'));
     assert.equal(statusOf(run(text), 'BD-RBAC-007'), 'passed');
+  });
+
+  test('a namespaced Role or another API group cannot grant nodes/proxy', () => {
+    assert.equal(
+      statusOf(run(role('Role', 'ns-proxy', rule('[""]', '[nodes/proxy]', '[get]'))), 'BD-RBAC-007'),
+      'passed',
+    );
+    const other = role('ClusterRole', 'metrics-proxy', rule('[metrics.k8s.io]', '[nodes/proxy]', '[get]'));
+    assert.equal(statusOf(run(other), 'BD-RBAC-007'), 'passed');
   });
 });
 

@@ -17,6 +17,7 @@ import {
   type RbacModel,
   type RoleNode,
   ruleAllows,
+  wellKnownGroup,
 } from './model.ts';
 
 export * from './model.ts';
@@ -48,7 +49,7 @@ function subjectsOf(model: RbacModel, role: RoleNode): string {
 /** A check over the rules of the roles defined in this file. */
 function ruleCheck(
   meta: { id: string; severity: Severity; title: string; remediation: string },
-  test: (r: PolicyRule) => string | undefined,
+  test: (r: PolicyRule, role: RoleNode) => string | undefined,
 ): KubeCheck {
   return {
     ...meta,
@@ -69,7 +70,7 @@ function ruleCheck(
           // A dump's aggregated role already holds the aggregated rules as its own (the controller
           // wrote them there): report them once, at the role's own rule.
           if (r.from !== undefined && role.rules.some((own) => sameRule(own, r))) continue;
-          const what = test(r);
+          const what = test(r, role);
           if (!what) continue;
           const path = r.index !== undefined ? ['rules', r.index] : ['aggregationRule'];
           const via = r.from ? ` (aggregated from ${r.from})` : '';
@@ -193,7 +194,8 @@ export const rbacChecks: readonly KubeCheck[] = [
     },
     (r) => {
       if (r.verbs.includes('*') && r.resources.includes('*')) return undefined; // BD-RBAC-001 reports it
-      const res = WORKLOAD_RESOURCES.filter((x) => ruleAllows(r, 'create', x));
+      // A rule of another API group (`apps` pods, `metrics.k8s.io` pods) does not grant them.
+      const res = WORKLOAD_RESOURCES.filter((x) => ruleAllows(r, 'create', x, wellKnownGroup(x)));
       return res.length > 0 ? `can create ${res.join(', ')}` : undefined;
     },
   ),
@@ -204,8 +206,12 @@ export const rbacChecks: readonly KubeCheck[] = [
       title: 'nodes/proxy allowed (kubelet API access)',
       remediation: 'Remove access to nodes/proxy',
     },
-    (r) =>
-      ['get', 'create'].some((v) => ruleAllows(r, v, 'nodes/proxy')) && !r.resources.includes('*')
+    // Nodes are cluster-scoped and in the core group: a namespaced Role, or a rule of another
+    // group, grants nothing on them.
+    (r, role) =>
+      role.kind === 'ClusterRole' &&
+      ['get', 'create'].some((v) => ruleAllows(r, v, 'nodes/proxy', '')) &&
+      !r.resources.includes('*')
         ? 'can reach nodes/proxy'
         : undefined,
   ),

@@ -237,6 +237,11 @@ export interface Grant {
  * The API group of well-known resources, as kubectl resolves a bare name through discovery
  * (`pods` is core, `deployments` is apps); other names match rules of any group.
  */
+/** The API group of a well-known resource (`pods/exec` → core `''`, `deployments` → `apps`); undefined for others. */
+export function wellKnownGroup(resource: string): string | undefined {
+  return WELL_KNOWN_GROUPS[resource.split('/')[0] ?? resource];
+}
+
 const WELL_KNOWN_GROUPS: Readonly<Record<string, string>> = {
   ...Object.fromEntries(
     [
