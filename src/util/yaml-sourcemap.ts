@@ -141,16 +141,17 @@ export function parseYamlSourceMapped(
     const line = f.offset === undefined ? undefined : lines.lineOf(f.offset);
     onDocumentError({ index, line, reason: f.reason, error: e });
   };
+  const stream: StreamRead = { text, lines, b, out, report };
   let events: YamlEvent[];
   try {
     events = parseEvents(text, { maxDepth: b.maxDepth });
   } catch {
     // Some document is malformed, too deep, or written in a form js-yaml is stricter about than
     // the `yaml` library: read document by document.
-    readChunks(text, lines, b, out, report);
+    readChunks(stream);
     return out;
   }
-  readEvents(events, text, 0, text, lines, b, 0, out, report);
+  readEvents(stream, events, text, 0, 0);
   return out;
 }
 
@@ -360,21 +361,21 @@ function asFailure(e: unknown, base: number, b: Bounds): DocumentFailure {
   return { code: 'INPUT_INVALID', reason: firstLine(e instanceof Error ? e.message : String(e)), offset: undefined };
 }
 
+/** The whole input being read and where its documents and failures go. */
+interface StreamRead {
+  text: string;
+  lines: LineIndex;
+  b: Bounds;
+  out: SourceMappedDocument[];
+  report: (f: DocumentFailure, index: number) => void;
+}
+
 /**
  * Build the position tree for every document of one event stream, check aliases, construct the
  * values. `chunk` is the text the events were parsed from, `base` its offset in `text`.
  */
-function readEvents(
-  events: YamlEvent[],
-  chunk: string,
-  base: number,
-  text: string,
-  lines: LineIndex,
-  b: Bounds,
-  firstIndex: number,
-  out: SourceMappedDocument[],
-  report: (f: DocumentFailure, index: number) => void,
-): number {
+function readEvents(stream: StreamRead, events: YamlEvent[], chunk: string, base: number, firstIndex: number): number {
+  const { text, lines, b, out, report } = stream;
   const docStarts: number[] = [];
   for (let i = 0; i < events.length; i++) if ((events[i] as YamlEvent).type === EVENT_ID.DOCUMENT) docStarts.push(i);
   if (firstIndex + docStarts.length > b.maxDocuments) {
@@ -678,13 +679,8 @@ function keyTextOf(doc: DocumentEvent, e: ScalarEvent, chunk: string): string | 
  * After a syntax error: split the stream at `---` / `...` lines and read each piece on its own,
  * so one malformed document does not hide the others.
  */
-function readChunks(
-  text: string,
-  lines: LineIndex,
-  b: Bounds,
-  out: SourceMappedDocument[],
-  report: (f: DocumentFailure, index: number) => void,
-): void {
+function readChunks(stream: StreamRead): void {
+  const { text, lines, b, report } = stream;
   const chunks: [start: number, end: number][] = [];
   let start = 0;
   for (let line = 1; line <= lines.lineCount; line++) {
@@ -713,7 +709,7 @@ function readChunks(
       if (err instanceof YAMLException && f.code === 'INPUT_INVALID') {
         // js-yaml is stricter than the `yaml` library (and kubectl) about the indentation of flow
         // collections (`args: [` ... `]` aligned with its key): accept what the old reader accepted.
-        const n = readWithYamlLibrary(chunk, s, text, lines, b, index, out, report);
+        const n = readWithYamlLibrary(stream, chunk, s, index);
         if (n > 0) {
           index += n;
           continue;
@@ -731,7 +727,7 @@ function readChunks(
       report(f, index++);
       continue;
     }
-    index += readEvents(events, chunk, s, text, lines, b, index, out, report);
+    index += readEvents(stream, events, chunk, s, index);
   }
 }
 
@@ -739,16 +735,8 @@ function readChunks(
  * Read one piece of a stream with the `yaml` library (`parseYamlDocuments`, same guards) and map
  * its nodes into a position tree. Returns the number of documents read, 0 when it fails too.
  */
-function readWithYamlLibrary(
-  chunk: string,
-  base: number,
-  text: string,
-  lines: LineIndex,
-  b: Bounds,
-  firstIndex: number,
-  out: SourceMappedDocument[],
-  report: (f: DocumentFailure, index: number) => void,
-): number {
+function readWithYamlLibrary(stream: StreamRead, chunk: string, base: number, firstIndex: number): number {
+  const { text, lines, b, out, report } = stream;
   let docs: YamlDocument[];
   try {
     docs = parseYamlDocuments(chunk, b);
